@@ -1,0 +1,65 @@
+"""GAN Playground: `python app.py` serves the Gradio app on http://127.0.0.1:7860.
+
+Settings come from the environment:
+  GRADIO_SERVER_NAME  address to bind (default 127.0.0.1; the Dockerfile and Spaces use 0.0.0.0)
+  GRADIO_SERVER_PORT  port (default 7860)
+  GAN_DEMO_DEVICE     auto | cpu | cuda | mps (default auto)
+  HF_HUB_OFFLINE      1 to never touch the network; Hub models then load only from the local cache
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import gradio as gr
+from PIL import Image
+
+from gan_demo.device import describe, select_device
+from gan_demo.imaging import MAX_PIXELS
+from gan_demo.registry import Registry
+from gan_demo.store import ModelStore
+from gan_demo.ui import CSS, build_app
+
+log = logging.getLogger("gan_demo")
+WARM_MODELS = ("faces-dcgan", "vintage")  # loaded in the background so the first click is quick
+
+
+def create_app() -> tuple[gr.Blocks, ModelStore]:
+    device = select_device(os.environ.get("GAN_DEMO_DEVICE", "auto"))
+    store = ModelStore(Registry(), device)
+    demo = build_app(store, describe(device))
+    demo.queue(max_size=16, default_concurrency_limit=1)
+    return demo, store
+
+
+def warm_up(store: ModelStore) -> None:
+    for key in WARM_MODELS:
+        try:
+            store.get(key)
+        except Exception as error:  # the tab reports it properly when the user asks for this model
+            log.warning("could not preload %s: %s", key, error)
+
+
+def main() -> None:
+    # Pillow refuses images above 2 × MAX_IMAGE_PIXELS before decoding: align it with our own limit so
+    # no code path in the process (Gradio's included) decodes a decompression bomb.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    demo, store = create_app()
+    threading.Thread(target=warm_up, args=(store,), daemon=True, name="warm-up").start()
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        share=False,
+        max_file_size="20mb",
+        show_error=False,
+        enable_monitoring=False,
+        theme=gr.themes.Soft(),
+        css=CSS,
+    )
+
+
+if __name__ == "__main__":
+    main()

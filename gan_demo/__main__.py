@@ -1,0 +1,3 @@
+from gan_demo.cli import main
+
+raise SystemExit(main())

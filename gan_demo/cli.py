@@ -1,0 +1,203 @@
+"""`gan-demo` (also `python -m gan_demo`): the app's capabilities from the command line.
+
+Same core, same inputs, same outputs as the UI. Errors are one line on stderr and a non-zero exit code;
+set GAN_DEMO_DEBUG=1 to see tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from PIL import Image
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+LATER = {
+    "sketch": "pix2pix sketch → image",
+    "edit": "StarGAN attribute editing",
+    "stylize": "neural style transfer",
+    "finetune": "fine-tuning on your own images",
+}
+
+
+class CliError(Exception):
+    """A failure to report as one line, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gan-demo", description="GAN playground from the command line.")
+    parser.add_argument(
+        "--device", default=os.environ.get("GAN_DEMO_DEVICE", "auto"), help="auto (default), cpu, cuda or mps"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    models = sub.add_parser("models", help="list the models (key, task, source, size, licence)")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    models.add_argument("--task", help="only models of this task")
+
+    sample = sub.add_parser("sample", help="draw random images from an unconditional GAN")
+    sample.add_argument("--model", default="faces-dcgan", help="registry key (see `gan-demo models`)")
+    sample.add_argument("--n", type=int, default=16, help="number of images (1–64)")
+    sample.add_argument("--seed", type=int, default=0, help="same seed, same images")
+    sample.add_argument("--latent-scale", type=float, default=1.0, help="truncation: <1 safer, >1 wilder")
+    sample.add_argument("--size", type=int, default=None, help="resize outputs to SIZE×SIZE px")
+    sample.add_argument("--out", required=True, type=Path, help="output folder (one PNG per image)")
+
+    translate = sub.add_parser("translate", help="translate images with a CycleGAN generator")
+    translate.add_argument("--model", default="vintage", help="registry key (see `gan-demo models`)")
+    translate.add_argument("--input", required=True, type=Path, help="an image file or a folder of images")
+    translate.add_argument("--out", required=True, type=Path, help="output folder: OUT/<input stem>.png")
+    translate.add_argument(
+        "--direction",
+        choices=("a2b", "b2a"),
+        default=None,
+        help="which way a two-way model translates (default: its first)",
+    )
+    translate.add_argument("--max-side", type=int, default=512, help="downscale so the longer side ≤ this")
+
+    for name, what in LATER.items():
+        later = sub.add_parser(name, help=f"{what} (not available yet)", add_help=True)
+        later.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def _store(device_name: str):
+    from gan_demo.device import select_device
+    from gan_demo.registry import Registry
+    from gan_demo.store import ModelStore
+
+    try:
+        return ModelStore(Registry(), select_device(device_name))
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+
+
+def _save_png(image: Image.Image, path: Path) -> None:
+    """Write atomically: a failure leaves no partial file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".png.part", delete=False) as handle:
+        image.save(handle, format="PNG")
+    os.replace(handle.name, path)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from gan_demo.hub import availability
+    from gan_demo.registry import Registry
+
+    rows = []
+    for entry in Registry().entries(args.task):
+        usable, note = availability(entry)
+        rows.append({**entry.summary(), "available": usable, "note": note})
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    header = ("key", "task", "source", "size", "licence", "status")
+    table = [header] + [
+        (r["key"], r["task"], r["source"], f"{r['image_size']}px", r["licence"].split(" ")[0], r["note"]) for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from gan_demo.tasks import sample_images
+
+    store = _store(args.device)
+    store.registry.get(args.model, "sample")
+    _, generator = store.get(args.model)
+    images = sample_images(
+        generator, n=args.n, seed=args.seed, device=store.device, latent_scale=args.latent_scale, output_size=args.size
+    )
+    for index, image in enumerate(images):
+        path = args.out / f"{args.model}-seed{args.seed}-{index:02d}.png"
+        _save_png(image, path)
+        print(path)
+    return EXIT_OK
+
+
+def _inputs(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise CliError(f"{path}: the folder has no files")
+        yield from files
+    elif path.exists():
+        yield path
+    else:
+        raise CliError(f"{path}: no such file or folder", EXIT_USAGE)
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from gan_demo.imaging import InvalidImage, load_image
+    from gan_demo.tasks import translate_image
+
+    store = _store(args.device)
+    entry = store.registry.get(args.model, "translate")
+    role = args.direction or next(iter(entry.weights))
+    if role not in entry.weights:
+        raise CliError(
+            f"{entry.key} only translates {', '.join(entry.weights)}; --direction {role} is not available", EXIT_USAGE
+        )
+    inputs = list(_inputs(args.input))
+    _, generator = store.get(entry.key, role)
+    failures = 0
+    for path in inputs:
+        try:
+            image = load_image(path, name=str(path))
+        except InvalidImage as error:
+            print(f"gan-demo: skipped {error}", file=sys.stderr)
+            failures += 1
+            continue
+        out = args.out / f"{path.stem}.png"
+        _save_png(translate_image(generator, image, device=store.device, max_side=args.max_side), out)
+        print(out)
+    if failures:
+        raise CliError(f"{failures} of {len(inputs)} input(s) could not be read (see above)")
+    return EXIT_OK
+
+
+def cmd_later(args: argparse.Namespace) -> int:
+    raise CliError(
+        f"`gan-demo {args.command}` ({LATER[args.command]}) is not available yet; it arrives in a later release",
+        EXIT_USAGE,
+    )
+
+
+COMMANDS = {"models": cmd_models, "sample": cmd_sample, "translate": cmd_translate, **dict.fromkeys(LATER, cmd_later)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from gan_demo.hub import WeightsInvalid, WeightsNotFound
+    from gan_demo.imaging import InvalidImage
+    from gan_demo.registry import UnknownModel
+
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as error:
+        print(f"gan-demo: {error}", file=sys.stderr)
+        return error.code
+    except (UnknownModel, ValueError) as error:
+        print(f"gan-demo: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (InvalidImage, WeightsNotFound, WeightsInvalid, OSError) as error:
+        print(f"gan-demo: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # never a traceback for users; GAN_DEMO_DEBUG=1 shows it
+        if os.environ.get("GAN_DEMO_DEBUG"):
+            raise
+        print(
+            f"gan-demo: internal error: {type(error).__name__}: {error} (GAN_DEMO_DEBUG=1 for details)", file=sys.stderr
+        )
+        return EXIT_FAILED

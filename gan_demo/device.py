@@ -1,0 +1,68 @@
+"""The only module that knows about CUDA, Apple MPS and Hugging Face ZeroGPU.
+
+Everything else receives a `torch.device` as an argument.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import torch
+
+F = TypeVar("F", bound=Callable)
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def on_zerogpu() -> bool:
+    """True on a Hugging Face ZeroGPU Space (the GPU is attached per call)."""
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() in {"1", "true"}
+
+
+def select_device(requested: str = "auto") -> torch.device:
+    """Resolve a device name; "auto" prefers CUDA, then MPS, then CPU.
+
+    Raises ValueError for an unknown name or a device this machine does not have.
+    """
+    name = (requested or "auto").lower()
+    if name not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {requested!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    if name == "auto":
+        if on_zerogpu() or torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not (torch.cuda.is_available() or on_zerogpu()):
+        raise ValueError("device 'cuda' was requested but no CUDA GPU is available here")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' was requested but Apple MPS is not available here")
+    return torch.device(name)
+
+
+def describe(device: torch.device) -> str:
+    """A short human description for the UI banner and the CLI."""
+    if device.type == "cuda" and torch.cuda.is_available():
+        return f"GPU ({torch.cuda.get_device_name(device)})"
+    if device.type == "cuda":
+        return "GPU (ZeroGPU, attached per request)"
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def gpu_task(duration: int = 60) -> Callable[[F], F]:
+    """Decorate a function that needs the GPU: `spaces.GPU` on ZeroGPU, a no-op elsewhere."""
+
+    def wrap(fn: F) -> F:
+        if not on_zerogpu():
+            return fn
+        try:
+            import spaces  # only present on Spaces
+        except ImportError:
+            return fn
+        return spaces.GPU(duration=duration)(fn)
+
+    return wrap

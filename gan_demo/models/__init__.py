@@ -1,0 +1,43 @@
+"""nn.Modules only: generators, discriminators and feature extractors. No optimisers, no I/O.
+
+Architectures are chosen by a plain string, so a registry entry or a config.json can record them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from torch import nn
+
+from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {
+    "dcgan_generator": DCGANGenerator,
+    "dcgan_discriminator": DCGANDiscriminator,
+    "resnet_generator": ResnetGenerator,
+    "patch_discriminator": PatchDiscriminator,
+}
+
+
+def build_module(architecture: str, config: Mapping[str, Any]) -> nn.Module:
+    """Instantiate an architecture by name from JSON-able keyword arguments."""
+    try:
+        cls = ARCHITECTURES[architecture]
+    except KeyError:
+        raise ValueError(f"unknown architecture {architecture!r}; known: {', '.join(sorted(ARCHITECTURES))}") from None
+    try:
+        return cls(**config)
+    except TypeError as error:
+        raise ValueError(f"bad config for {architecture}: {error}") from None
+
+
+__all__ = [
+    "ARCHITECTURES",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "PatchDiscriminator",
+    "ResnetGenerator",
+    "build_module",
+]

@@ -1,0 +1,129 @@
+"""CycleGAN networks: Zhu, Park, Isola & Efros, "Unpaired Image-to-Image Translation using
+Cycle-Consistent Adversarial Networks", ICCV 2017 (generator after Johnson et al. 2016).
+
+Module names follow junyanz/pytorch-CycleGAN-and-pix2pix (`model.N`, `conv_block.N`), so the official
+`latest_net_G.pth` files map onto these classes key for key (see `gan_demo.models.legacy`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gan_demo.models._mixin import HubModel
+
+NORMS = ("instance", "instance_affine", "batch")
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """'instance' (the paper's, no learnt scale), 'instance_affine', or 'batch'."""
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "instance_affine":
+        return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    raise ValueError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
+
+
+class ResnetBlock(nn.Module):
+    """x + F(x), F = pad-conv3-norm-ReLU-(dropout)-pad-conv3-norm."""
+
+    def __init__(self, channels: int, *, norm: str, dropout: bool, use_bias: bool) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=use_bias),
+            norm_layer(norm, channels),
+            nn.ReLU(),
+        ]
+        if dropout:
+            layers.append(nn.Dropout(0.5))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=use_bias), norm_layer(norm, channels)]
+        self.conv_block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module, HubModel):
+    """Image [N, 3, H, W] in [-1, 1] → translated image, same shape; H and W must be multiples of 4.
+
+    c7s1-64, d128, d256, R256 × n_blocks, u128, u64, c7s1-3 (the paper's appendix notation).
+    """
+
+    size_multiple = 4  # two stride-2 downsamplings
+
+    def __init__(
+        self,
+        *,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        base_channels: int = 64,  # ngf: width of the first layer
+        n_blocks: int = 9,  # 9 for 256 px training, 6 for 128 px
+        norm: str = "instance",  # one of NORMS
+        dropout: bool = False,  # Dropout(0.5) inside residual blocks
+    ) -> None:
+        super().__init__()
+        use_bias = norm != "batch"  # batch norm has its own shift
+        c = base_channels
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_channels, c, 7, bias=use_bias),
+            norm_layer(norm, c),
+            nn.ReLU(),
+        ]
+        for mult in (1, 2):  # downsample
+            layers += [
+                nn.Conv2d(c * mult, c * mult * 2, 3, stride=2, padding=1, bias=use_bias),
+                norm_layer(norm, c * mult * 2),
+                nn.ReLU(),
+            ]
+        layers += [ResnetBlock(c * 4, norm=norm, dropout=dropout, use_bias=use_bias) for _ in range(n_blocks)]
+        for mult in (4, 2):  # upsample
+            layers += [
+                nn.ConvTranspose2d(c * mult, c * mult // 2, 3, stride=2, padding=1, output_padding=1, bias=use_bias),
+                norm_layer(norm, c * mult // 2),
+                nn.ReLU(),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, out_channels, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 4 → [N, out_channels, H, W]."""
+        return self.model(image)
+
+
+class PatchDiscriminator(nn.Module, HubModel):
+    """PatchGAN (Isola et al. 2017): a real/fake logit per overlapping patch.
+
+    With n_layers=3 every output logit sees a 70×70 input patch; a 256×256 input gives a 30×30 map.
+    """
+
+    def __init__(
+        self,
+        *,
+        in_channels: int = 3,  # 6 for a conditional (pix2pix) discriminator: input ‖ output
+        base_channels: int = 64,  # ndf
+        n_layers: int = 3,  # 3 → 70×70 receptive field
+        norm: str = "instance",
+    ) -> None:
+        super().__init__()
+        use_bias = norm != "batch"
+        c = base_channels
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [
+                nn.Conv2d(c * prev, c * mult, 4, stride=stride, padding=1, bias=use_bias),
+                norm_layer(norm, c * mult),
+                nn.LeakyReLU(0.2),
+            ]
+        layers.append(nn.Conv2d(c * mult, 1, 4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """image: [N, in_channels, H, W] in [-1, 1] → patch logits [N, 1, H', W']."""
+        return self.model(image)

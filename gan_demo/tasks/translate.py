@@ -1,0 +1,45 @@
+"""Image-to-image translation with a fully convolutional generator, at any input size."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from gan_demo.imaging import fit_within
+from gan_demo.tasks._tensors import from_signed_unit, to_signed_unit
+
+MAX_SIDE_LIMIT = 2048
+
+
+def pad_to_multiple(batch: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad right/bottom so H and W are multiples of `multiple`; returns the padded batch and (H, W).
+
+    Reflection keeps borders natural; it needs the pad to be smaller than the side, so tiny images fall
+    back to replicating the edge.
+    """
+    height, width = batch.shape[-2:]
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if pad_h or pad_w:
+        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+        batch = F.pad(batch, (0, pad_w, 0, pad_h), mode=mode)
+    return batch, (height, width)
+
+
+@torch.inference_mode()
+def translate_image(
+    generator: nn.Module,
+    image: Image.Image,
+    *,
+    device: torch.device,
+    max_side: int | None = 512,
+) -> Image.Image:
+    """Translate one RGB image; keeps its aspect ratio, downscaling so the longer side ≤ max_side."""
+    if max_side is not None and not 16 <= max_side <= MAX_SIDE_LIMIT:
+        raise ValueError(f"max side must be between 16 and {MAX_SIDE_LIMIT} px, got {max_side}")
+    image = fit_within(image.convert("RGB"), max_side)
+    multiple = getattr(generator, "size_multiple", 1)
+    batch, (height, width) = pad_to_multiple(to_signed_unit(image, device), multiple)
+    output = generator(batch)[..., :height, :width]
+    return from_signed_unit(output)[0]

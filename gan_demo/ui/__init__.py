@@ -1,0 +1,63 @@
+"""Gradio only: one builder per tab, thin handlers. No torch here."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo import __version__
+from gan_demo.store import ModelStore
+from gan_demo.ui.sample_tab import build_sample_tab
+from gan_demo.ui.translate_tab import build_translate_tab
+from gan_demo.ui.upcoming_tab import build_upcoming_tab
+
+TITLE = "GAN Playground"
+CSS = ".gan-header h1 {margin-bottom: 0} .gan-header p {margin-top: 4px; opacity: .8}"
+
+
+def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
+    """The whole Blocks app: header, six tabs, footer."""
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+        slow = "" if "GPU" in device_label else " On a CPU, expect up to a few seconds per picture."
+        gr.Markdown(
+            f"# {TITLE}\nSee, try and fine-tune the classic image GANs: sampling, CycleGAN, pix2pix, "
+            f"StarGAN and neural style transfer.\n\nRunning on **{device_label}**.{slow}",
+            elem_classes="gan-header",
+        )
+        with gr.Tabs():
+            with gr.Tab("Sample", id="sample"):
+                build_sample_tab(store)
+            with gr.Tab("CycleGAN", id="cyclegan"):
+                build_translate_tab(store)
+            with gr.Tab("Sketch → image", id="sketch"):
+                build_upcoming_tab(
+                    store.registry,
+                    "sketch",
+                    "Draw a sketch (or turn a photo into one) and let pix2pix colour it in.",
+                    "gan-demo sketch",
+                )
+            with gr.Tab("StarGAN", id="stargan"):
+                build_upcoming_tab(
+                    store.registry,
+                    "attributes",
+                    "Move attribute sliders and watch one multi-domain generator follow.",
+                    "gan-demo edit",
+                )
+            with gr.Tab("Style transfer", id="style"):
+                build_upcoming_tab(
+                    store.registry,
+                    "stylize",
+                    "Repaint a photo in the style of another image (Gatys et al.) with "
+                    "content, style and smoothness weights.",
+                    "gan-demo stylize",
+                )
+            with gr.Tab("Fine-tune", id="finetune"):
+                gr.Markdown(
+                    "Upload a small image set and fine-tune a model for a few minutes; the result appears "
+                    "as a model in the other tabs.\n\n> **Not available yet.** Fine-tuning arrives in a "
+                    "later release; `gan-demo finetune` says the same."
+                )
+        gr.Markdown(
+            f"<small>gan-demo {__version__} · models are credited on their cards · "
+            "outputs are PNG; use the download buttons.</small>"
+        )
+    return demo

@@ -1,0 +1,84 @@
+"""Tab 2: CycleGAN image-to-image translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from gan_demo.imaging import fit_within
+from gan_demo.store import ModelStore
+from gan_demo.tasks import translate_image
+from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+def direction_choices(store: ModelStore, key: str | None) -> list[tuple[str, str]]:
+    if not key:
+        return []
+    entry = store.registry.get(key)
+    return [(label, role) for role, label in entry.directions.items()]
+
+
+def build_translate_tab(store: ModelStore) -> None:
+    choices = model_choices(store.registry, "translate")
+    first = choices[0][1] if choices else None
+
+    @user_errors
+    def translate(key, direction, source, max_side, progress=gr.Progress()):
+        if source is None:
+            raise gr.Error("Upload a picture first.", title="No image")
+        progress(0.1, desc="Loading the generator…")
+        _, generator = store.get(key, direction or None)
+        progress(0.4, desc="Translating…")
+        before = fit_within(source, int(max_side))
+        after = translate_image(generator, before, device=store.device, max_side=int(max_side))
+        return (before, after), after
+
+    def on_model_change(key):
+        directions = direction_choices(store, key)
+        return (
+            gr.Radio(choices=directions, value=directions[0][1] if directions else None),
+            model_card_markdown(store.registry, key),
+        )
+
+    gr.Markdown("Upload a photo and translate it into another style. Drag the slider to compare.")
+    with gr.Row():
+        with gr.Column(scale=1):
+            model = gr.Dropdown(choices, value=first, label="Model", info="Which translation to apply.")
+            card = gr.Markdown(model_card_markdown(store.registry, first))
+            directions = direction_choices(store, first)
+            direction = gr.Radio(
+                directions,
+                value=directions[0][1] if directions else None,
+                label="Direction",
+                info="Two-way models translate either way.",
+            )
+            image = SafeImage(label="Your picture", sources=["upload", "clipboard", "webcam"])
+            max_side = gr.Slider(
+                64,
+                1024,
+                value=512,
+                step=32,
+                label="Max side (px)",
+                info="Larger pictures are scaled down to this first; bigger is slower.",
+            )
+            run = gr.Button("Translate", variant="primary")
+        with gr.Column(scale=2):
+            compare = gr.ImageSlider(label="Before / after", type="pil", format="png")
+            result = gr.Image(
+                label="Result", type="pil", format="png", interactive=False, buttons=["download", "fullscreen"]
+            )
+
+    examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
+    if first and examples:
+        gr.Examples(
+            [[first, "a2b", str(path), 384] for path in examples],
+            inputs=[model, direction, image, max_side],
+            label="Try these",
+        )
+    model.change(on_model_change, model, [direction, card], api_name=False, queue=False)
+    run.click(
+        translate, [model, direction, image, max_side], [compare, result], api_name="translate", concurrency_id="model"
+    )
