@@ -65,8 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--max-side", type=int, default=512, help="downscale so the longer side ≤ this")
 
     for name, what in LATER.items():
-        later = sub.add_parser(name, help=f"{what} (not available yet)", add_help=True)
-        later.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        sub.add_parser(name, help=f"{what} (not available yet)")
     return parser
 
 
@@ -178,7 +177,10 @@ COMMANDS = {"models": cmd_models, "sample": cmd_sample, "translate": cmd_transla
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command not in LATER:  # options of the later commands are not defined yet
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     from gan_demo.hub import WeightsInvalid, WeightsNotFound
     from gan_demo.imaging import InvalidImage
     from gan_demo.registry import UnknownModel

@@ -45,6 +45,16 @@ class ResolvedWeights:
     origin: str  # human description: "bundled checkpoints/emoji-fluent", "package vintagify", …
     revision: str  # pinned Hub commit, or "local"
     config_path: Path | None = None  # a config.json beside the weights, if any
+    native: bool = False  # a save_pretrained folder: our own layout, whatever the source's layout says
+
+
+def hub_cache_dir() -> str | None:
+    """The Hub cache to use, read at call time so a changed HF_HUB_CACHE / HF_HOME takes effect."""
+    if cache := os.environ.get("HF_HUB_CACHE"):
+        return cache
+    if home := os.environ.get("HF_HOME"):
+        return str(Path(home) / "hub")
+    return None  # huggingface_hub's default
 
 
 def hub_offline() -> bool:
@@ -70,6 +80,7 @@ def hub_cached_file(source: WeightSource, filename: str | None = None) -> Path |
         filename or source.hub_file,
         revision=source.hub_revision,
         repo_type=source.hub_repo_type,
+        cache_dir=hub_cache_dir(),
     )
     return Path(found) if isinstance(found, str) else None
 
@@ -87,7 +98,7 @@ def _folder_weights(folder: Path, origin: str) -> ResolvedWeights | None:
     if not weights.is_file():
         return None
     config = folder / CONFIG_NAME
-    return ResolvedWeights(weights, origin, "local", config if config.is_file() else None)
+    return ResolvedWeights(weights, origin, "local", config if config.is_file() else None, native=True)
 
 
 def resolve_weights(
@@ -138,6 +149,7 @@ def _resolve_hub(source: WeightSource, tried: list[str]) -> ResolvedWeights:
                     source.hub_file,
                     revision=source.hub_revision,
                     repo_type=source.hub_repo_type,
+                    cache_dir=hub_cache_dir(),
                 )
             )
         except Exception as error:  # the Hub client raises many types; all mean "not available"
@@ -179,7 +191,7 @@ def read_state_dict(resolved: ResolvedWeights, source: WeightSource) -> dict[str
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch and safetensors raise RuntimeError, UnpicklingError, SafetensorError …
         raise WeightsInvalid(f"{resolved.origin}: cannot read {path.name} ({error})") from None
-    if source.wrapper_key is not None:
+    if source.wrapper_key is not None and not resolved.native:
         if not isinstance(state, dict) or source.wrapper_key not in state:
             raise WeightsInvalid(f"{resolved.origin}: expected a dict with key {source.wrapper_key!r}")
         state = state[source.wrapper_key]
@@ -215,7 +227,7 @@ def load_network(
     resolved = resolve_weights(source, explicit=explicit, checkpoints_dir=checkpoints_dir)
     module = build_module(entry.architecture, _config_for(entry, resolved))
     expected = module.state_dict()
-    state = adapt(source.layout, read_state_dict(resolved, source), expected)
+    state = adapt("native" if resolved.native else source.layout, read_state_dict(resolved, source), expected)
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as error:

@@ -77,6 +77,7 @@ def load_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.filterwarnings("error", message="Truncated File Read")  # TIFF: partial pixels
             with Image.open(io.BytesIO(data), formats=FORMATS) as image:
                 _check_size(image.size, label, max_pixels, min_side)  # before any pixel is decoded
                 image.seek(0)
@@ -84,9 +85,11 @@ def load_image(
                 return _normalise(image, label, max_pixels, min_side)
     except InvalidImage:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidImage(f"{label}: the image is too large (a possible decompression bomb)") from None
     except UnidentifiedImageError:
         raise InvalidImage(f"{label}: not a supported image (use PNG, JPEG, WebP, BMP, GIF or TIFF)") from None
-    except _DECODE_ERRORS as error:
+    except (*_DECODE_ERRORS, UserWarning) as error:
         raise InvalidImage(f"{label}: the file is damaged or truncated ({error})") from None
 
 

@@ -1,0 +1,62 @@
+"""Shared fixtures: everything offline, tiny models, a throwaway Hub cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan_demo.registry import ModelEntry, WeightSource
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+TINY_RESNET = {"base_channels": 4, "n_blocks": 1, "norm": "instance"}
+TINY_DCGAN = {"latent_dim": 8, "base_channels": 4, "image_channels": 3}
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture(autouse=True)
+def _offline_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty Hub cache and HF_HUB_OFFLINE=1: no test can touch the network."""
+    cache = tmp_path_factory.mktemp("hf-cache")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture
+def hub_cache(_offline_hub: Path) -> Path:
+    return _offline_hub
+
+
+def hub_snapshot(cache: Path, repo_id: str, *, repo_type: str = "model", commit: str = COMMIT) -> Path:
+    """Create the folder huggingface_hub uses for one pinned revision of a repo, as a download would."""
+    repo = cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def tiny_entry(key: str = "tiny", *, task: str = "translate", **source: object) -> ModelEntry:
+    """A registry entry for a tiny ResNet (translate) or DCGAN (sample) generator."""
+    translate = task == "translate"
+    return ModelEntry(
+        key=key,
+        task=task,  # type: ignore[arg-type]
+        title=f"Tiny {key}",
+        description="A tiny test model.",
+        architecture="resnet_generator" if translate else "dcgan_generator",
+        config=TINY_RESNET if translate else TINY_DCGAN,
+        weights={("a2b" if translate else "generator"): WeightSource(**source)},  # type: ignore[arg-type]
+        directions={"a2b": "x → y"} if translate else {},
+        image_size=32 if translate else 64,
+        licence="MIT",
+        credit="tests",
+    )

@@ -1,0 +1,80 @@
+"""End to end: launch the app in-process and call its endpoints with gradio_client, as a user's script would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    import os
+
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
+    from app import create_app
+
+    demo, _ = create_app()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
+    client = Client(url, verbose=False)
+    yield demo, client
+    client.close()
+    demo.close()
+
+
+def read(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_all_six_tabs_are_present(app):
+    demo, _ = app
+    labels = {block.label for block in demo.blocks.values() if type(block).__name__ == "Tab"}
+    assert labels == {"Sample", "CycleGAN", "Sketch → image", "StarGAN", "Style transfer", "Fine-tune"}
+
+
+def test_every_event_has_an_api_name_and_the_queue_is_bounded(app):
+    demo, client = app
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/sample", "/translate", "/random_seed"} <= set(endpoints)
+    assert demo._queue.max_size == 16
+
+
+def test_sample_endpoint_same_seed_same_png_images(app):
+    _, client = app
+    grid_a, gallery_a = client.predict("faces-dcgan", 11, 4, 1.0, 64, api_name="/sample")
+    grid_b, _ = client.predict("faces-dcgan", 11, 4, 1.0, 64, api_name="/sample")
+    grid_c, _ = client.predict("faces-dcgan", 12, 4, 1.0, 64, api_name="/sample")
+    assert grid_a.endswith(".png") and len(gallery_a) == 4
+    assert np.array_equal(read(grid_a), read(grid_b)) and not np.array_equal(read(grid_a), read(grid_c))
+    assert read(gallery_a[0]["image"]).shape == (64, 64, 3)
+
+
+def test_translate_endpoint_keeps_aspect_and_returns_before_after(app):
+    _, client = app
+    (before, after), result = client.predict(
+        "vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 128, api_name="/translate"
+    )
+    assert result.endswith(".png")
+    assert read(result).shape == (85, 128, 3) == read(before).shape  # 451×300 scaled to a 128 px long side
+    assert not np.array_equal(read(before), read(after))
+
+
+def test_translate_rejects_a_non_image_with_a_clear_message(app, tmp_path):
+    _, client = app
+    bogus = tmp_path / "holiday.png"
+    bogus.write_text("this is not a picture")
+    with pytest.raises(Exception, match=r"holiday\.png: not a supported image"):
+        client.predict("vintage", "a2b", handle_file(str(bogus)), 128, api_name="/translate")
+
+
+def test_unavailable_hub_model_says_where_it_looked(app):
+    _, client = app
+    with pytest.raises(Exception, match="HF_HUB_OFFLINE"):
+        client.predict(
+            "cyclegan-style-monet", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, api_name="/translate"
+        )

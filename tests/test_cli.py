@@ -1,0 +1,92 @@
+"""`gan-demo`: same core as the UI, one-line errors, good files processed even when others are bad."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_demo.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_models_json_lists_keys_with_task_source_size_and_licence(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {row["key"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["faces-dcgan"]["task"] == "sample" and rows["faces-dcgan"]["source"] == "package"
+    assert rows["vintage"]["image_size"] == 512 and rows["vintage"]["licence"] == "MIT"
+    assert rows["cyclegan-style-monet"]["available"] is False  # offline, not cached
+
+
+def test_models_table(capsys):
+    assert main(["models", "--task", "translate"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:4] == ["key", "task", "source", "size"] and "vintage" in out
+
+
+def test_sample_writes_one_png_per_image_and_is_reproducible(tmp_path, capsys):
+    assert main(["sample", "--model", "faces-dcgan", "--n", "3", "--seed", "7", "--out", str(tmp_path / "a")]) == 0
+    assert main(["sample", "--n", "3", "--seed", "7", "--out", str(tmp_path / "b")]) == 0
+    first = sorted((tmp_path / "a").glob("*.png"))
+    assert len(first) == 3
+    for path in first:
+        assert Image.open(path).size == (64, 64)
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
+
+
+def test_translate_a_folder_processes_good_files_and_names_bad_ones(tmp_path, capsys):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.new("RGB", (50, 30), (200, 120, 40)).save(inputs / "good.jpg")
+    (inputs / "notes.png").write_text("not an image")
+    (inputs / "empty.jpg").write_bytes(b"")
+    code = main(
+        ["translate", "--model", "vintage", "--input", str(inputs), "--out", str(tmp_path / "out"), "--max-side", "64"]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.png"]
+    assert Image.open(tmp_path / "out" / "good.png").size == (50, 30)
+    assert "notes.png" in captured.err and "empty.jpg" in captured.err and "Traceback" not in captured.err
+
+
+def test_translate_a_single_file(tmp_path, capsys):
+    source = tmp_path / "photo.png"
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(source)
+    assert main(["translate", "--input", str(source), "--out", str(tmp_path / "out"), "--max-side", "64"]) == 0
+    assert (tmp_path / "out" / "photo.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["translate", "--input", "missing.png", "--out", "x"], "missing.png: no such file"),
+        (["translate", "--input", "README.md", "--out", "x", "--direction", "b2a"], "only translates a2b"),
+        (["sample", "--model", "vintage", "--out", "x"], "no sample model called 'vintage'"),
+        (["sample", "--n", "0", "--out", "x"], "between 1 and 64"),
+        (["sketch", "--model", "emoji-sketch"], "not available yet"),
+        (["finetune"], "not available yet"),
+    ],
+)
+def test_bad_requests_exit_non_zero_with_one_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
+def test_module_entry_point_runs_without_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "gan_demo", "translate", "--input", "nowhere.png", "--out", "out"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "nowhere.png" in result.stderr

@@ -1,0 +1,101 @@
+"""Inference tasks: reproducible sampling, size-preserving translation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan_demo.models import DCGANGenerator, ResnetGenerator
+from gan_demo.tasks import latent_vectors, sample_images, translate_image
+from gan_demo.tasks.translate import pad_to_multiple
+from tests.conftest import TINY_DCGAN, TINY_RESNET
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def generator():
+    torch.manual_seed(0)
+    return DCGANGenerator(**TINY_DCGAN).eval()
+
+
+def pixels(images):
+    return np.stack([np.asarray(image) for image in images])
+
+
+def test_same_seed_same_images(generator):
+    a = sample_images(generator, n=5, seed=123, device=CPU)
+    torch.manual_seed(999)  # the global RNG must not matter
+    b = sample_images(generator, n=5, seed=123, device=CPU, batch_size=2)
+    assert np.array_equal(pixels(a), pixels(b))
+
+
+def test_different_seeds_differ(generator):
+    assert not np.array_equal(
+        pixels(sample_images(generator, n=2, seed=1, device=CPU)),
+        pixels(sample_images(generator, n=2, seed=2, device=CPU)),
+    )
+
+
+def test_latents_do_not_touch_the_global_rng():
+    torch.manual_seed(5)
+    expected = torch.rand(1)
+    torch.manual_seed(5)
+    latent_vectors(10, 4, seed=77)
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_samples_are_rgb_at_the_requested_size(generator):
+    images = sample_images(generator, n=3, seed=0, device=CPU, output_size=128)
+    assert [image.size for image in images] == [(128, 128)] * 3 and images[0].mode == "RGB"
+
+
+def test_progress_is_reported(generator):
+    seen = []
+    sample_images(generator, n=5, seed=0, device=CPU, batch_size=2, on_progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+
+
+@pytest.mark.parametrize(("n", "scale"), [(0, 1.0), (65, 1.0), (4, 0.0), (4, 3.0)])
+def test_out_of_range_requests_are_refused(generator, n, scale):
+    with pytest.raises(ValueError):
+        sample_images(generator, n=n, seed=0, device=CPU, latent_scale=scale)
+
+
+@pytest.fixture(scope="module")
+def translator():
+    torch.manual_seed(0)
+    return ResnetGenerator(**TINY_RESNET).eval()
+
+
+@pytest.mark.parametrize("size", [(37, 53), (64, 64), (8, 9), (101, 30)])
+def test_translation_keeps_odd_sizes(translator, size):
+    image = Image.effect_noise(size, 40).convert("RGB")
+    assert translate_image(translator, image, device=CPU, max_side=None).size == size
+
+
+def test_translation_downscales_to_max_side_keeping_aspect(translator):
+    image = Image.new("RGB", (400, 200), (10, 200, 30))
+    assert translate_image(translator, image, device=CPU, max_side=100).size == (100, 50)
+
+
+def test_translation_is_deterministic(translator):
+    image = Image.effect_noise((40, 40), 60).convert("RGB")
+    a = translate_image(translator, image, device=CPU)
+    b = translate_image(translator, image, device=CPU)
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_padding_reflects_and_falls_back_for_tiny_inputs():
+    padded, original = pad_to_multiple(torch.arange(6.0).reshape(1, 1, 2, 3), 4)
+    assert padded.shape == (1, 1, 4, 4) and original == (2, 3)
+    assert padded[0, 0, 0, 3] == 2.0  # replicate: the pad (2 rows) is not smaller than the side (2)
+    padded, _ = pad_to_multiple(torch.arange(25.0).reshape(1, 1, 5, 5), 4)
+    assert padded[0, 0, 0, 5] == 3.0  # reflect: x[.., 5] mirrors x[.., 3]
+
+
+def test_bad_max_side_is_refused(translator):
+    with pytest.raises(ValueError, match="max side"):
+        translate_image(translator, Image.new("RGB", (20, 20)), device=CPU, max_side=5)
