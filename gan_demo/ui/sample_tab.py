@@ -71,11 +71,25 @@ def build_sample_tab(store: ModelStore) -> None:
             )
             gallery = gr.Gallery(label="Single images", format="png", columns=8, height="auto")
 
+    run.click(sample, [model, seed, count, scale, size], [grid, gallery], api_name="sample", concurrency_id="model")
+    # after run.click: an Examples event that runs `fn` would otherwise claim its api_name
     gr.Examples(
         [[choices[0][1], 42, 16, 1.0, 128], [choices[0][1], 2024, 4, 0.7, 256]] if choices else [],
         inputs=[model, seed, count, scale, size],
-        label="Try these",
+        outputs=[grid, gallery],
+        fn=sample,
+        run_on_click=True,
+        cache_examples=False,
+        api_name="sample_example",
+        api_visibility="undocumented",
+        label="Try these (click a row to run it)",
     )
     shuffle.click(lambda: random.randrange(SEED_MODULUS), outputs=seed, api_name="random_seed", queue=False)
-    model.change(lambda key: model_card_markdown(store.registry, key), model, card, api_name=False, queue=False)
-    run.click(sample, [model, seed, count, scale, size], [grid, gallery], api_name="sample", concurrency_id="model")
+    model.change(
+        lambda key: model_card_markdown(store.registry, key),
+        model,
+        card,
+        api_name="sample_model_card",
+        api_visibility="undocumented",
+        queue=False,
+    )

@@ -71,14 +71,28 @@ def build_translate_tab(store: ModelStore) -> None:
                 label="Result", type="pil", format="png", interactive=False, buttons=["download", "fullscreen"]
             )
 
+    run.click(
+        translate, [model, direction, image, max_side], [compare, result], api_name="translate", concurrency_id="model"
+    )
+    # after run.click: an Examples event that runs `fn` would otherwise claim its api_name
     examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
     if first and examples:
         gr.Examples(
             [[first, "a2b", str(path), 384] for path in examples],
             inputs=[model, direction, image, max_side],
-            label="Try these",
+            outputs=[compare, result],
+            fn=translate,
+            run_on_click=True,
+            cache_examples=False,
+            api_name="translate_example",
+            api_visibility="undocumented",
+            label="Try these (click a row to run it)",
         )
-    model.change(on_model_change, model, [direction, card], api_name=False, queue=False)
-    run.click(
-        translate, [model, direction, image, max_side], [compare, result], api_name="translate", concurrency_id="model"
+    model.change(
+        on_model_change,
+        model,
+        [direction, card],
+        api_name="translate_model_card",
+        api_visibility="undocumented",
+        queue=False,
     )
