@@ -78,3 +78,12 @@ def test_unavailable_hub_model_says_where_it_looked(app):
         client.predict(
             "cyclegan-style-monet", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, api_name="/translate"
         )
+
+
+def test_every_labelled_component_reaches_the_browser_with_its_props(app):
+    """A component whose props do not reach the page renders as an endless spinner (seen with a subclass)."""
+    demo, _ = app
+    labelled = {block._id: block.label for block in demo.blocks.values() if getattr(block, "label", None)}
+    config = {component["id"]: component for component in demo.get_config_file()["components"]}
+    for block_id, label in labelled.items():
+        assert config[block_id]["props"].get("label") == label, config[block_id]["type"]

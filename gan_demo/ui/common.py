@@ -69,11 +69,9 @@ class SafeImage(gr.Image):
     The handler receives an RGB PIL image (or None).
     """
 
-    is_template = True  # render with the stock Image front-end
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("type", "pil")
-        super().__init__(*args, **kwargs)
+    # Render with the stock Image front-end. No __init__ override: Gradio sends the constructor's named
+    # arguments to the browser as props.
+    is_template = True
 
     def preprocess(self, payload: Any) -> Any:
         if payload is None:

@@ -55,7 +55,7 @@ def build_translate_tab(store: ModelStore) -> None:
                 label="Direction",
                 info="Two-way models translate either way.",
             )
-            image = SafeImage(label="Your picture", sources=["upload", "clipboard", "webcam"])
+            image = SafeImage(type="pil", label="Your picture", sources=["upload", "clipboard", "webcam"])
             max_side = gr.Slider(
                 64,
                 1024,
