@@ -6,6 +6,7 @@ import random
 
 import gradio as gr
 
+from gan_demo.device import gpu_task
 from gan_demo.imaging import make_grid
 from gan_demo.store import ModelStore
 from gan_demo.tasks import sample_images
@@ -17,6 +18,7 @@ def build_sample_tab(store: ModelStore) -> None:
     choices = model_choices(store.registry, "sample")
 
     @user_errors
+    @gpu_task(duration=30)
     def sample(key, seed, n, latent_scale, display_size, progress=gr.Progress()):
         progress(0.05, desc="Loading the generator…")
         _, generator = store.get(key)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from gan_demo.device import gpu_task
 from gan_demo.imaging import fit_within
 from gan_demo.store import ModelStore
 from gan_demo.tasks import translate_image
@@ -26,6 +27,7 @@ def build_translate_tab(store: ModelStore) -> None:
     first = choices[0][1] if choices else None
 
     @user_errors
+    @gpu_task(duration=30)
     def translate(key, direction, source, max_side, progress=gr.Progress()):
         if source is None:
             raise gr.Error("Upload a picture first.", title="No image")
