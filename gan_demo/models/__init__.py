@@ -12,12 +12,14 @@ from torch import nn
 
 from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
+from gan_demo.models.unet import UnetGenerator
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
     "resnet_generator": ResnetGenerator,
     "patch_discriminator": PatchDiscriminator,
+    "unet_generator": UnetGenerator,
 }
 
 
@@ -39,5 +41,6 @@ __all__ = [
     "DCGANGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",
+    "UnetGenerator",
     "build_module",
 ]

@@ -1,0 +1,85 @@
+"""Training images held in memory as uint8 tensors: folders, paired folders, and the held-out split."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from gan_demo.imaging import InvalidImage, load_image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+
+
+def read_split(path: str | Path | None) -> set[str]:
+    """The "STYLE/NAME" lines of a split file such as emoji-128/val_split.txt (comments skipped)."""
+    if path is None:
+        return set()
+    lines = Path(path).read_text().splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def image_names(folder: Path, *, exclude: set[str] = frozenset()) -> list[str]:
+    """Stems of the images in `folder`, minus those listed as "<folder name>/<stem>" in `exclude`."""
+    return sorted(
+        p.stem
+        for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and f"{folder.name}/{p.stem}" not in exclude
+    )
+
+
+def load_tensor(path: Path, size: int) -> torch.Tensor:
+    """One image as a [3, size, size] uint8 tensor (area-averaged when shrinking)."""
+    image = load_image(path).resize((size, size), Image.Resampling.BICUBIC if size > 64 else Image.Resampling.BOX)
+    return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+
+
+def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
+    """[N, 3, size, size] uint8 for the named images; a bad file names itself in the error."""
+    files = {p.stem: p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    tensors = []
+    for name in names:
+        try:
+            tensors.append(load_tensor(files[name], size))
+        except KeyError:
+            raise FileNotFoundError(f"{folder}/{name}: missing") from None
+        except InvalidImage as error:
+            raise ValueError(str(error)) from None
+    return torch.stack(tensors)
+
+
+def to_signed(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] → float [-1, 1]."""
+    return batch.float() / 127.5 - 1.0
+
+
+def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> Iterator[tuple]:
+    """Endless shuffled batches; paired sets share indices, unpaired ones are shuffled independently."""
+    while True:
+        if paired:
+            order = torch.randperm(len(sets[0]), generator=generator)
+            for start in range(0, len(order) - batch_size + 1, batch_size):
+                index = order[start : start + batch_size]
+                yield tuple(s[index] for s in sets)
+        else:
+            yield tuple(s[torch.randint(len(s), (batch_size,), generator=generator)] for s in sets)
+
+
+def flip_pairs(batch: tuple[torch.Tensor, ...], generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """Mirror the same random half of every tensor of a batch left ↔ right."""
+    flip = torch.rand(batch[0].shape[0], generator=generator) < 0.5
+    return tuple(torch.where(flip[:, None, None, None], t.flip(-1), t) for t in batch)
+
+
+def vary_strokes(sketch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Thicken or thin the dark strokes of [-1, 1] line art at random, so drawings of any pen width work."""
+    choice = int(torch.randint(3, (1,), generator=generator))
+    if choice == 0:
+        return sketch
+    if choice == 1:  # thinner dark strokes: dilate the white background
+        return F.max_pool2d(sketch, 3, stride=1, padding=1)
+    return -F.max_pool2d(-sketch, 3, stride=1, padding=1)  # thicker dark strokes

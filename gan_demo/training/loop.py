@@ -1,0 +1,66 @@
+"""The one training loop: an iterator of step logs, so the UI and the CLI stop by not asking for more."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass
+class StepLog:
+    step: int  # steps done so far (1-based)
+    losses: dict[str, float]  # named, already-weighted loss terms of this step
+    seconds: float  # wall-clock time since the loop started
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class NonFiniteLoss(FloatingPointError):
+    """A loss became NaN or infinite; the run stops and nothing is saved from this step."""
+
+
+def fit(
+    step: Callable[[int], dict[str, float]],
+    *,
+    steps: int,
+    max_seconds: float | None = None,
+) -> Iterator[StepLog]:
+    """Call `step(i)` for i = 0 … steps−1 (or until `max_seconds`) and yield a StepLog after each."""
+    start = time.perf_counter()
+    for index in range(steps):
+        losses = step(index)
+        bad = [name for name, value in losses.items() if not torch.isfinite(torch.tensor(value))]
+        if bad:
+            raise NonFiniteLoss(f"step {index + 1}: {', '.join(bad)} became non-finite; stopping")
+        elapsed = time.perf_counter() - start
+        yield StepLog(index + 1, losses, elapsed)
+        if max_seconds is not None and elapsed >= max_seconds:
+            return
+
+
+def save_run(folder: Path, networks: dict[str, nn.Module], record: dict[str, Any], *, half: bool = True) -> None:
+    """Write each network as a save_pretrained sub-folder plus run.json, atomically (all or nothing)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    staging.chmod(0o755)  # mkdtemp makes it private; a run folder is an ordinary folder
+    try:
+        for name, network in networks.items():
+            (copy.deepcopy(network).half() if half else network).save_pretrained(staging / name)
+        (staging / "run.json").write_text(json.dumps(record, indent=2) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
