@@ -51,6 +51,7 @@ class ModelEntry:
     value_range: tuple[float, float] = (-1.0, 1.0)  # network input/output range
     attributes: tuple[str, ...] = ()  # attribute names for StarGAN sliders
     finetune_defaults: Mapping[str, Any] = field(default_factory=dict)
+    task_options: Mapping[str, Any] = field(default_factory=dict)  # e.g. sketch: {"frame_sketch": True}
 
     @property
     def source_kind(self) -> str:
@@ -109,6 +110,24 @@ def _junyanz_style(name: str, title: str, description: str) -> ModelEntry:
     )
 
 
+_FLUENT = "Microsoft Fluent UI emoji (MIT), rendered at 128 px; trained by this project"
+
+
+def _huggan_pix2pix(key: str, repo: str, revision: str, title: str, description: str) -> ModelEntry:
+    return ModelEntry(
+        key=key,
+        task="sketch",
+        title=title,
+        description=description,
+        architecture="huggan_unet_generator",
+        config={},
+        weights={"generator": WeightSource(hub_repo=repo, hub_file="pytorch_model.bin", hub_revision=revision)},
+        image_size=256,
+        licence="see the Hub model card (HugGAN sprint model)",
+        credit=f"{repo} on the Hugging Face Hub, trained with the HugGAN pix2pix script (Isola et al. 2017)",
+    )
+
+
 CATALOGUE: tuple[ModelEntry, ...] = (
     ModelEntry(
         key="faces-dcgan",
@@ -149,6 +168,36 @@ CATALOGUE: tuple[ModelEntry, ...] = (
         image_size=512,
         licence="MIT",
         credit="beingbetter11643, vintagify 0.1.2 (PyPI), generator G_A2B after 33 epochs",
+    ),
+    ModelEntry(
+        key="emoji-sketch",
+        task="sketch",
+        title="Sketch → emoji (pix2pix, 128 px)",
+        description=(
+            "Draw a simple emoji in black on white (a smiley, a heart, a cat face …) and pix2pix colours it "
+            "in the shaded Fluent style. Trained on Fluent line art → colour pairs."
+        ),
+        architecture="unet_generator",
+        config={"num_downs": 7, "base_channels": 16, "norm": "instance", "dropout": True},
+        weights={"generator": WeightSource(bundled="emoji-sketch/generator")},
+        image_size=128,
+        licence="MIT",
+        credit=_FLUENT,
+        task_options={"frame_sketch": True},  # crop a drawing to its strokes, as the emoji fill their frame
+    ),
+    _huggan_pix2pix(
+        "pix2pix-maps",
+        "huggan/pix2pix-maps",
+        "29b247f1f7559f1667e3c516666c631ebfd785a1",
+        "Map → satellite (pix2pix, HugGAN)",
+        "Turns a map rendering into a satellite-like photo. Downloaded from the Hub on first use.",
+    ),
+    _huggan_pix2pix(
+        "pix2pix-cityscapes",
+        "nielsr/pix2pix-cityscapes",
+        "c0434e7e162215547891c08236dba545fc004e7b",
+        "Label map → street scene (pix2pix, Cityscapes)",
+        "Turns a Cityscapes colour label map into a street photo. Downloaded from the Hub on first use.",
     ),
     _junyanz_style(
         "style_monet",

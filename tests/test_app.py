@@ -34,7 +34,7 @@ def read(path: str) -> np.ndarray:
 def test_all_six_tabs_are_present(app):
     demo, _ = app
     labels = {block.label for block in demo.blocks.values() if type(block).__name__ == "Tab"}
-    assert labels == {"Sample", "CycleGAN", "Sketch → image", "StarGAN", "Style transfer", "Fine-tune"}
+    assert {"Sample", "CycleGAN", "Sketch → image", "StarGAN", "Style transfer", "Fine-tune"} <= labels
 
 
 def test_every_event_has_an_api_name_and_the_queue_is_bounded(app):

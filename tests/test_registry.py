@@ -50,7 +50,8 @@ def test_every_entry_builds_saves_loads_and_runs(entry, tmp_path):
         x = torch.randn(2, loaded.latent_dim)
         assert loaded(x).shape == (2, 3, entry.image_size, entry.image_size)
     else:
-        x = torch.rand(1, 3, 32, 32) * 2 - 1
+        side = max(32, getattr(loaded, "size_multiple", 1))
+        x = torch.rand(1, 3, side, side) * 2 - 1
         assert loaded(x).shape == x.shape
     torch.testing.assert_close(loaded(x), module.eval()(x))
     assert entry.licence and entry.credit and entry.description

@@ -12,7 +12,7 @@ from torch import nn
 
 from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
-from gan_demo.models.unet import UnetGenerator
+from gan_demo.models.unet import HugganUnetGenerator, UnetGenerator
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "dcgan_generator": DCGANGenerator,
@@ -20,6 +20,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "resnet_generator": ResnetGenerator,
     "patch_discriminator": PatchDiscriminator,
     "unet_generator": UnetGenerator,
+    "huggan_unet_generator": HugganUnetGenerator,
 }
 
 
@@ -39,6 +40,7 @@ __all__ = [
     "ARCHITECTURES",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "HugganUnetGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",
     "UnetGenerator",

@@ -91,3 +91,76 @@ class UnetGenerator(nn.Module, HubModel):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 2**num_downs → [N, out_channels, H, W]."""
         return self.model(image)
+
+
+class _Down(nn.Module):
+    def __init__(self, cin: int, cout: int, *, normalize: bool = True, dropout: bool = False) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False)]
+        if normalize:
+            layers.append(nn.InstanceNorm2d(cout))
+        layers.append(nn.LeakyReLU(0.2))
+        if dropout:
+            layers.append(nn.Dropout(0.5))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class _Up(nn.Module):
+    def __init__(self, cin: int, cout: int, *, dropout: bool = False) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False),
+            nn.InstanceNorm2d(cout),
+            nn.ReLU(),
+        ]
+        if dropout:
+            layers.append(nn.Dropout(0.5))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.model(x), skip], dim=1)
+
+
+class HugganUnetGenerator(nn.Module, HubModel):
+    """The 8-level U-Net of the Hugging Face HugGAN sprint's pix2pix (`huggan/pix2pix-*` repos).
+
+    Same idea as `UnetGenerator` with unet_256 depth, but other module names (down1…down8, up1…up7,
+    final), instance norm without parameters and an upsample + conv output layer; a separate class so
+    those checkpoints load strictly. Input side must be a multiple of 256.
+    """
+
+    size_multiple = 256
+
+    def __init__(self, *, in_channels: int = 3, out_channels: int = 3) -> None:
+        super().__init__()
+        widths = [64, 128, 256, 512, 512, 512, 512, 512]
+        cin = in_channels
+        for level, width in enumerate(widths, start=1):
+            normalize = level not in (1, 8)
+            setattr(self, f"down{level}", _Down(cin, width, normalize=normalize, dropout=level >= 4))
+            cin = width
+        for level, (skip, width) in enumerate(
+            zip(reversed(widths[:-1]), [512, 512, 512, 512, 256, 128, 64], strict=True), start=1
+        ):
+            setattr(self, f"up{level}", _Up(cin, width, dropout=level <= 4))
+            cin = width + skip
+        self.final = nn.Sequential(
+            nn.Upsample(scale_factor=2),
+            nn.ZeroPad2d((1, 0, 1, 0)),
+            nn.Conv2d(cin, out_channels, 4, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 256 → [N, out_channels, H, W]."""
+        skips = []
+        x = image
+        for level in range(1, 9):
+            x = getattr(self, f"down{level}")(x)
+            skips.append(x)
+        for level, skip in enumerate(reversed(skips[:-1]), start=1):
+            x = getattr(self, f"up{level}")(x, skip)
+        return self.final(x)

@@ -7,6 +7,7 @@ import gradio as gr
 from gan_demo import __version__
 from gan_demo.store import ModelStore
 from gan_demo.ui.sample_tab import build_sample_tab
+from gan_demo.ui.sketch_tab import build_sketch_tab
 from gan_demo.ui.translate_tab import build_translate_tab
 from gan_demo.ui.upcoming_tab import build_upcoming_tab
 
@@ -29,12 +30,7 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
             with gr.Tab("CycleGAN", id="cyclegan"):
                 build_translate_tab(store)
             with gr.Tab("Sketch → image", id="sketch"):
-                build_upcoming_tab(
-                    store.registry,
-                    "sketch",
-                    "Draw a sketch (or turn a photo into one) and let pix2pix colour it in.",
-                    "gan-demo sketch",
-                )
+                build_sketch_tab(store)
             with gr.Tab("StarGAN", id="stargan"):
                 build_upcoming_tab(
                     store.registry,

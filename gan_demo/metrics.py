@@ -1,0 +1,180 @@
+"""Standard GAN quality metrics over image features, plus the one helper that turns images into features.
+
+- FID: Heusel, Ramsauer, Unterthiner, Nessler & Hochreiter, "GANs Trained by a Two Time-Scale Update Rule
+  Converge to a Local Nash Equilibrium", NeurIPS 2017.
+- KID: Bińkowski, Sutherland, Arbel & Gretton, "Demystifying MMD GANs", ICLR 2018.
+- Precision and recall: Kynkäänniemi, Karras, Laine, Lehtinen & Aila, "Improved Precision and Recall Metric for
+  Assessing Generative Models", NeurIPS 2019.
+
+The features are the 1280-d pooled penultimate activations of EfficientNet-Lite0 (ImageNet), not the 2048-d
+pool3 features of Inception-v3: the numbers compare runs of this project with each other, and are NOT
+comparable to published, Inception-based FID / KID / precision / recall figures.
+
+The metric functions are pure: [N, D] feature arrays (NumPy or torch) in, plain floats out, all in float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from gan_demo.models.efficientnet_lite import EfficientNetLite0
+
+Features = np.ndarray | torch.Tensor
+CHUNK = 1024  # rows per block of pairwise distances: bounds memory at CHUNK × N float64s
+
+
+def to_unit_batch(images: Sequence[Image.Image], *, size: int, device: torch.device | str) -> torch.Tensor:
+    """PIL images of any size and mode → [N, 3, size, size] RGB in [0, 1] (bilinear, antialiased, unpadded)."""
+    tensors = []
+    for image in images:
+        array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+        tensor = torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).to(device)
+        tensors.append(F.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False))
+    return torch.cat(tensors).clamp(0.0, 1.0)  # antialiased bilinear can overshoot slightly
+
+
+@torch.inference_mode()
+def extract_features(
+    images: Sequence[Image.Image],
+    network: EfficientNetLite0,
+    *,
+    device: torch.device | str,
+    size: int = 224,  # EfficientNet-Lite0's training resolution
+    batch_size: int = 32,
+) -> torch.Tensor:
+    """Images → EfficientNet-Lite0 pooled features [N, 1280], float32 on the CPU, in the order given."""
+    if not images:
+        raise ValueError("no images to extract features from")
+    chunks = [
+        network.features(to_unit_batch(images[start : start + batch_size], size=size, device=device)).float().cpu()
+        for start in range(0, len(images), batch_size)
+    ]
+    return torch.cat(chunks)
+
+
+def kid(
+    real: Features,
+    fake: Features,
+    *,
+    subsets: int = 100,  # random subset pairs averaged over
+    subset_size: int = 1000,  # samples per subset, capped at the smaller set
+    seed: int = 0,  # picks the subsets: same seed, same result
+) -> tuple[float, float]:
+    """Kernel Inception Distance on EfficientNet-Lite0 features (not comparable to Inception-based KID).
+
+    The unbiased MMD² estimate with the kernel k(x, y) = (xᵀy / d + 1)³, averaged over random subsets
+    drawn without replacement. Returns (mean, standard deviation) over the subsets; ≈ 0 when both sets
+    come from one distribution (it can be slightly negative).
+    """
+    x, y = _pair(real, fake)
+    m = min(subset_size, len(x), len(y))
+    if subsets < 1:
+        raise ValueError(f"subsets must be at least 1, got {subsets}")
+    rng = np.random.default_rng(seed)
+    estimates = [
+        _mmd2_unbiased(x[rng.choice(len(x), m, replace=False)], y[rng.choice(len(y), m, replace=False)])
+        for _ in range(subsets)
+    ]
+    return float(np.mean(estimates)), float(np.std(estimates))
+
+
+def _polynomial_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """k(a, b) = (aᵀb / d + 1)³, the KID paper's default (cubed by products: NumPy's ** 3 is ~20× slower)."""
+    base = a @ b.T / a.shape[1] + 1.0
+    return base * base * base
+
+
+def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
+    """Equal-sized samples; the diagonals of k(x, x) and k(y, y) are left out, which removes the bias."""
+    m = len(x)
+    k_xx, k_yy = _polynomial_kernel(x, x), _polynomial_kernel(y, y)
+    within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+    return float(within - 2.0 * _polynomial_kernel(x, y).mean())
+
+
+def fid(real: Features, fake: Features) -> float:
+    """Fréchet distance between Gaussians fitted to EfficientNet-Lite0 features (not Inception-based FID).
+
+    ‖μ_r - μ_f‖² + tr(Σ_r + Σ_f - 2 (Σ_r Σ_f)^½); 0 for identical sets. Use thousands of samples: with
+    fewer samples than feature dimensions (1280) the covariances are singular and FID is biased upwards.
+    """
+    x, y = _pair(real, fake)
+    mean_gap = x.mean(axis=0) - y.mean(axis=0)
+    cov_x, cov_y = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    distance = mean_gap @ mean_gap + np.trace(cov_x) + np.trace(cov_y) - 2.0 * _trace_sqrt_product(cov_x, cov_y)
+    return float(max(distance, 0.0))  # rounding can dip a hair below zero
+
+
+def _trace_sqrt_product(a: np.ndarray, b: np.ndarray) -> float:
+    """tr (A B)^½ for symmetric PSD A, B, as tr (A^½ B A^½)^½: a symmetric matrix, so eigh suffices (no scipy)."""
+    root_a = _psd_sqrt(a)
+    inner = root_a @ b @ root_a
+    eigenvalues = np.linalg.eigvalsh((inner + inner.T) / 2.0)
+    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+
+
+def _psd_sqrt(a: np.ndarray) -> np.ndarray:
+    eigenvalues, eigenvectors = np.linalg.eigh(a)
+    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+
+
+def precision_recall(real: Features, fake: Features, *, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall on EfficientNet-Lite0 features (not comparable to the Inception-based figures).
+
+    Each set's manifold is the union of balls reaching every sample's k-th nearest neighbour in that set.
+    Precision: the share of fake samples inside the real manifold (fidelity). Recall: the share of real
+    samples inside the fake manifold (coverage). Both in [0, 1]; (1, 1) for identical sets.
+    """
+    x, y = _pair(real, fake)
+    if not 1 <= k < min(len(x), len(y)):
+        raise ValueError(f"k must be in [1, {min(len(x), len(y)) - 1}] for {len(x)} real and {len(y)} fake samples")
+    precision = _share_inside(y, centres=x, radii=_knn_radii(x, k))
+    recall = _share_inside(x, centres=y, radii=_knn_radii(y, k))
+    return precision, recall
+
+
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+
+
+def _knn_radii(points: np.ndarray, k: int) -> np.ndarray:
+    """Squared distance from every point to its k-th nearest other point."""
+    radii = []
+    for start in range(0, len(points), CHUNK):
+        block = _squared_distances(points[start : start + CHUNK], points)
+        rows = np.arange(len(block))
+        block[rows, start + rows] = np.inf  # a point is not its own neighbour
+        radii.append(np.partition(block, k - 1, axis=1)[:, k - 1])
+    return np.concatenate(radii)
+
+
+def _share_inside(queries: np.ndarray, *, centres: np.ndarray, radii: np.ndarray) -> float:
+    inside = [
+        (_squared_distances(queries[start : start + CHUNK], centres) <= radii[None, :]).any(axis=1)
+        for start in range(0, len(queries), CHUNK)
+    ]
+    return float(np.concatenate(inside).mean())
+
+
+def _pair(real: Features, fake: Features) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _as_features(real, "real"), _as_features(fake, "fake")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"real and fake features differ in width: {x.shape[1]} vs {y.shape[1]}")
+    return x, y
+
+
+def _as_features(values: Features, name: str) -> np.ndarray:
+    """[N, D] NumPy array or tensor → float64 array; at least two finite rows."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().double().numpy()
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 2 or len(array) < 2:
+        raise ValueError(f"{name} features must be [N, D] with N ≥ 2, got shape {tuple(array.shape)}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} features contain NaN or infinite values")
+    return array

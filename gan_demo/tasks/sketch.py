@@ -1,0 +1,67 @@
+"""Sketch → image with a pix2pix generator: frame the drawing as the training sketches were, then translate."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+from torch import nn
+
+from gan_demo.tasks._tensors import from_signed_unit, to_signed_unit
+
+INK_LEVEL = 200  # grey levels below this count as drawn
+MIN_INK_PIXELS = 12
+
+
+class BlankSketch(ValueError):
+    """Nothing was drawn."""
+
+
+def ink_box(sketch: Image.Image) -> tuple[int, int, int, int] | None:
+    """Bounding box (left, top, right, bottom) of the dark pixels, or None for a blank canvas."""
+    dark = np.asarray(sketch.convert("L")) < INK_LEVEL
+    if dark.sum() < MIN_INK_PIXELS:
+        return None
+    rows, cols = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def frame_sketch(sketch: Image.Image, size: int, *, margin: float = 0.06, fit_to_ink: bool = True) -> Image.Image:
+    """Crop to the drawing (plus a margin), centre it on a white square and resize to size × size.
+
+    Emoji fill their frame; a small drawing in a corner of a large canvas is framed the same way.
+    Raises BlankSketch when nothing is drawn.
+    """
+    sketch = sketch.convert("RGB")
+    box = ink_box(sketch)
+    if box is None:
+        raise BlankSketch("the sketch is blank: draw something first (dark strokes on white)")
+    if fit_to_ink:
+        sketch = sketch.crop(box)
+    side = max(sketch.size)
+    side = round(side * (1 + 2 * margin)) if fit_to_ink else side
+    canvas = Image.new("RGB", (side, side), (255, 255, 255))
+    canvas.paste(sketch, ((side - sketch.width) // 2, (side - sketch.height) // 2))
+    canvas = ImageOps.autocontrast(canvas.convert("L"), cutoff=0).convert("RGB") if fit_to_ink else canvas
+    return canvas.resize((size, size), Image.Resampling.LANCZOS)
+
+
+@torch.inference_mode()
+def sketch_to_image(
+    generator: nn.Module,
+    sketch: Image.Image,
+    *,
+    device: torch.device,
+    size: int,
+    fit_to_ink: bool = True,
+) -> tuple[Image.Image, Image.Image]:
+    """(the framed sketch the model saw, the generated image), both size × size."""
+    framed = frame_sketch(sketch, size, fit_to_ink=fit_to_ink)
+    batch = to_signed_unit(framed, device)
+    multiple = getattr(generator, "size_multiple", 1)
+    pad = -size % multiple
+    if pad:  # white (= +1) padding: the background of a sketch
+        batch = F.pad(batch, (0, pad, 0, pad), value=1.0)
+    output = generator(batch)[..., :size, :size]
+    return framed, from_signed_unit(output)[0]

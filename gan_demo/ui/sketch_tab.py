@@ -1,0 +1,144 @@
+"""Tab 3: pix2pix sketch → image. Draw, upload a sketch, or turn a photo into one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from gan_demo.device import gpu_task
+from gan_demo.imaging import load_image
+from gan_demo.store import ModelStore
+from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
+from gan_demo.tasks.sketch import sketch_to_image
+from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+def build_sketch_tab(store: ModelStore) -> None:
+    choices = model_choices(store.registry, "sketch")
+    first = choices[0][1] if choices else None
+
+    def colour(key, sketch, progress):
+        progress(0.2, desc="Loading the generator…")
+        entry, generator = store.get(key)
+        progress(0.6, desc="Colouring…")
+        frame = bool(entry.task_options.get("frame_sketch", False))
+        return sketch_to_image(generator, sketch, device=store.device, size=entry.image_size, fit_to_ink=frame)
+
+    @user_errors
+    @gpu_task(duration=30)
+    def from_drawing(key, drawing, progress=gr.Progress()):
+        composite = (drawing or {}).get("composite") if isinstance(drawing, dict) else None
+        if composite is None:
+            raise gr.Error("Draw something on the sketchpad first.", title="Empty sketch")
+        return colour(key, load_image(composite, name="the drawing"), progress)
+
+    @user_errors
+    @gpu_task(duration=30)
+    def from_upload(key, sketch, progress=gr.Progress()):
+        if sketch is None:
+            raise gr.Error("Upload a sketch first.", title="No image")
+        return colour(key, sketch, progress)
+
+    @user_errors
+    @gpu_task(duration=30)
+    def from_photo(key, photo, method, threshold, stroke, progress=gr.Progress()):
+        if photo is None:
+            raise gr.Error("Upload a photo first.", title="No image")
+        progress(0.1, desc="Extracting lines…")
+        sketch = photo_to_sketch(photo, method=method, threshold=float(threshold), stroke=int(stroke))
+        return colour(key, sketch, progress)
+
+    gr.Markdown(
+        "Draw in black on the white canvas, upload a sketch, or let the app trace a photo; "
+        "pix2pix fills in colour and shading."
+    )
+    with gr.Row():
+        with gr.Column(scale=1):
+            model = gr.Dropdown(choices, value=first, label="Model", info="Which sketch → image generator to use.")
+            card = gr.Markdown(model_card_markdown(store.registry, first))
+            with gr.Tabs():
+                with gr.Tab("Draw", id="draw"):
+                    pad = gr.Sketchpad(
+                        label="Sketchpad",
+                        type="pil",
+                        image_mode="RGBA",
+                        canvas_size=(512, 512),
+                        brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=8),
+                        layers=False,
+                    )
+                    draw_run = gr.Button("Colour my drawing", variant="primary")
+                with gr.Tab("Upload a sketch", id="upload"):
+                    upload = SafeImage(
+                        type="pil", label="Sketch (dark lines on white)", sources=["upload", "clipboard"]
+                    )
+                    upload_run = gr.Button("Colour this sketch", variant="primary")
+                with gr.Tab("Photo → sketch", id="photo"):
+                    photo = SafeImage(type="pil", label="Photo", sources=["upload", "clipboard", "webcam"])
+                    method = gr.Radio(
+                        list(EDGE_METHODS),
+                        value="xdog",
+                        label="Line extractor",
+                        info="xdog: pen-like strokes; canny: thin, crisp contours.",
+                    )
+                    threshold = gr.Slider(
+                        0, 1, value=0.5, step=0.05, label="Threshold", info="Higher keeps only the strongest lines."
+                    )
+                    stroke = gr.Slider(
+                        1,
+                        9,
+                        value=3,
+                        step=1,
+                        label="Line width (px)",
+                        info="Thicker lines look more like the training sketches.",
+                    )
+                    photo_run = gr.Button("Trace and colour", variant="primary")
+        with gr.Column(scale=2):
+            with gr.Row():
+                seen = gr.Image(label="What the model sees", type="pil", format="png", interactive=False)
+                result = gr.Image(
+                    label="Result", type="pil", format="png", interactive=False, buttons=["download", "fullscreen"]
+                )
+
+    outputs = [seen, result]
+    draw_run.click(from_drawing, [model, pad], outputs, api_name="sketch", concurrency_id="model")
+    upload_run.click(from_upload, [model, upload], outputs, api_name="sketch_upload", concurrency_id="model")
+    photo_run.click(
+        from_photo, [model, photo, method, threshold, stroke], outputs, api_name="sketch_photo", concurrency_id="model"
+    )
+    model.change(
+        lambda key: model_card_markdown(store.registry, key),
+        model,
+        card,
+        api_name="sketch_model_card",
+        api_visibility="undocumented",
+        queue=False,
+    )
+    sketches = sorted((EXAMPLES_DIR / "sketches").glob("*.png"))
+    if first and sketches:
+        gr.Examples(
+            [[first, str(path)] for path in sketches],
+            inputs=[model, upload],
+            outputs=outputs,
+            fn=from_upload,
+            run_on_click=True,
+            cache_examples=False,
+            api_name="sketch_example",
+            api_visibility="undocumented",
+            label="Example sketches (click one; it opens in “Upload”)",
+        )
+    photos = sorted(EXAMPLES_DIR.glob("*.jpg"))
+    if first and photos:
+        gr.Examples(
+            [[first, str(path), "xdog", 0.5, 3] for path in photos[:2]],
+            inputs=[model, photo, method, threshold, stroke],
+            outputs=outputs,
+            fn=from_photo,
+            run_on_click=True,
+            cache_examples=False,
+            api_name="sketch_photo_example",
+            api_visibility="undocumented",
+            label="Example photos (traced, then coloured)",
+        )
