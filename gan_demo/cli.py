@@ -11,14 +11,13 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from PIL import Image
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 LATER = {
-    "sketch": "pix2pix sketch → image",
     "edit": "StarGAN attribute editing",
     "stylize": "neural style transfer",
     "finetune": "fine-tuning on your own images",
@@ -63,6 +62,20 @@ def _parser() -> argparse.ArgumentParser:
         help="which way a two-way model translates (default: its first)",
     )
     translate.add_argument("--max-side", type=int, default=512, help="downscale so the longer side ≤ this")
+
+    sketch = sub.add_parser("sketch", help="colour sketches (or traced photos) with a pix2pix generator")
+    sketch.add_argument("--model", default="emoji-sketch", help="registry key (see `gan-demo models`)")
+    sketch.add_argument("--input", required=True, type=Path, help="a sketch or photo file, or a folder of them")
+    sketch.add_argument("--out", required=True, type=Path, help="output folder: OUT/<input stem>.png")
+    sketch.add_argument(
+        "--edges",
+        choices=("canny", "xdog"),
+        default=None,
+        help="trace the inputs as photos first with this line extractor",
+    )
+    sketch.add_argument("--threshold", type=float, default=0.5, help="edge threshold in [0, 1] (with --edges)")
+    sketch.add_argument("--stroke", type=int, default=3, help="traced line width in px (with --edges)")
+    sketch.add_argument("--save-sketch", action="store_true", help="also write OUT/<stem>-sketch.png")
 
     for name, what in LATER.items():
         sub.add_parser(name, help=f"{what} (not available yet)")
@@ -137,8 +150,31 @@ def _inputs(path: Path) -> Iterator[Path]:
         raise CliError(f"{path}: no such file or folder", EXIT_USAGE)
 
 
-def cmd_translate(args: argparse.Namespace) -> int:
+def _for_each_image(source: Path, out_dir: Path, convert: Callable[[Image.Image], dict[str, Image.Image]]) -> int:
+    """Run `convert` on every readable image; write OUT/<stem><suffix>.png; report unreadable ones by name."""
     from gan_demo.imaging import InvalidImage, load_image
+    from gan_demo.tasks.sketch import BlankSketch
+
+    inputs = list(_inputs(source))
+    failures = 0
+    for path in inputs:
+        try:
+            outputs = convert(load_image(path, name=str(path)))
+        except (InvalidImage, BlankSketch) as error:
+            message = str(error) if isinstance(error, InvalidImage) else f"{path}: {error}"
+            print(f"gan-demo: skipped {message}", file=sys.stderr)
+            failures += 1
+            continue
+        for suffix, image in outputs.items():
+            out = out_dir / f"{path.stem}{suffix}.png"
+            _save_png(image, out)
+            print(out)
+    if failures:
+        raise CliError(f"{failures} of {len(inputs)} input(s) could not be used (see above)")
+    return EXIT_OK
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
 
     store = _store(args.device)
@@ -148,22 +184,32 @@ def cmd_translate(args: argparse.Namespace) -> int:
         raise CliError(
             f"{entry.key} only translates {', '.join(entry.weights)}; --direction {role} is not available", EXIT_USAGE
         )
-    inputs = list(_inputs(args.input))
+    _inputs(args.input).__next__()  # fail on a missing input before loading the model
     _, generator = store.get(entry.key, role)
-    failures = 0
-    for path in inputs:
-        try:
-            image = load_image(path, name=str(path))
-        except InvalidImage as error:
-            print(f"gan-demo: skipped {error}", file=sys.stderr)
-            failures += 1
-            continue
-        out = args.out / f"{path.stem}.png"
-        _save_png(translate_image(generator, image, device=store.device, max_side=args.max_side), out)
-        print(out)
-    if failures:
-        raise CliError(f"{failures} of {len(inputs)} input(s) could not be read (see above)")
-    return EXIT_OK
+    return _for_each_image(
+        args.input,
+        args.out,
+        lambda image: {"": translate_image(generator, image, device=store.device, max_side=args.max_side)},
+    )
+
+
+def cmd_sketch(args: argparse.Namespace) -> int:
+    from gan_demo.tasks.edges import photo_to_sketch
+    from gan_demo.tasks.sketch import sketch_to_image
+
+    store = _store(args.device)
+    entry = store.registry.get(args.model, "sketch")
+    _inputs(args.input).__next__()
+    _, generator = store.get(entry.key)
+    frame = bool(entry.task_options.get("frame_sketch", False))
+
+    def convert(image: Image.Image) -> dict[str, Image.Image]:
+        if args.edges:
+            image = photo_to_sketch(image, method=args.edges, threshold=args.threshold, stroke=args.stroke)
+        seen, result = sketch_to_image(generator, image, device=store.device, size=entry.image_size, fit_to_ink=frame)
+        return {"": result, "-sketch": seen} if args.save_sketch else {"": result}
+
+    return _for_each_image(args.input, args.out, convert)
 
 
 def cmd_later(args: argparse.Namespace) -> int:
@@ -173,7 +219,13 @@ def cmd_later(args: argparse.Namespace) -> int:
     )
 
 
-COMMANDS = {"models": cmd_models, "sample": cmd_sample, "translate": cmd_translate, **dict.fromkeys(LATER, cmd_later)}
+COMMANDS = {
+    "models": cmd_models,
+    "sample": cmd_sample,
+    "translate": cmd_translate,
+    "sketch": cmd_sketch,
+    **dict.fromkeys(LATER, cmd_later),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

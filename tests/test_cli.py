@@ -70,7 +70,7 @@ def test_translate_a_single_file(tmp_path, capsys):
         (["translate", "--input", "README.md", "--out", "x", "--direction", "b2a"], "only translates a2b"),
         (["sample", "--model", "vintage", "--out", "x"], "no sample model called 'vintage'"),
         (["sample", "--n", "0", "--out", "x"], "between 1 and 64"),
-        (["sketch", "--model", "emoji-sketch"], "not available yet"),
+        (["sketch", "--model", "vintage", "--input", "README.md", "--out", "x"], "no sketch model called"),
         (["finetune"], "not available yet"),
     ],
 )

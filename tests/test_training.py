@@ -1,0 +1,167 @@
+"""Training core: loss terms as the papers define them, the history buffer, LR decay, tiny real runs."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import torch
+from PIL import Image
+
+from gan_demo.hub import load_network
+from gan_demo.models import PatchDiscriminator
+from gan_demo.registry import ModelEntry, WeightSource
+from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
+from gan_demo.training.data import image_names, read_split, vary_strokes
+from gan_demo.training.loop import NonFiniteLoss, fit, save_run
+from gan_demo.training.losses import adversarial, cyclegan_generator_terms, gradient_penalty, pix2pix_generator_terms
+from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
+from gan_demo.training.schedule import ImageHistory, adam, linear_decay
+
+CPU = torch.device("cpu")
+
+
+def test_adversarial_losses_match_their_definitions():
+    logits = torch.tensor([0.0, 2.0])
+    assert adversarial(logits, target_real=True, mode="lsgan") == pytest.approx(((0 - 1) ** 2 + (2 - 1) ** 2) / 2)
+    assert adversarial(logits, target_real=False, mode="lsgan") == pytest.approx((0 + 4) / 2)
+    assert adversarial(torch.tensor([0.0]), target_real=True, mode="bce") == pytest.approx(0.693147, abs=1e-5)
+    assert adversarial(logits, target_real=True, mode="wgan") == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="bce, lsgan, wgan"):
+        adversarial(logits, target_real=True, mode="hinge")
+
+
+def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
+    def critic(x):
+        return x.flatten(1)[:, :1].sum(1)  # gradient (1, 0, 0, …): norm exactly 1
+
+    real, fake = torch.randn(4, 3, 8, 8), torch.randn(4, 3, 8, 8)
+    assert gradient_penalty(critic, real, fake) == pytest.approx(0.0, abs=1e-6)
+    assert gradient_penalty(lambda x: 3 * critic(x), real, fake) == pytest.approx(10 * 4.0)
+
+
+def test_pix2pix_terms_weight_l1_by_lambda():
+    target = torch.zeros(1, 3, 4, 4)
+    terms = pix2pix_generator_terms(torch.zeros(1, 1, 2, 2), torch.full_like(target, 0.5), target, lambda_l1=100)
+    assert terms["G_L1"] == pytest.approx(50.0)
+
+
+def test_cyclegan_terms_follow_the_paper_weights():
+    a, b = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4)
+    terms = cyclegan_generator_terms(
+        real_a=a,
+        real_b=b,
+        fake_b=b,
+        fake_a=a,
+        rec_a=a + 0.1,
+        rec_b=b,
+        same_b=b - 0.2,
+        same_a=a,
+        logits_fake_b=torch.ones(1, 1, 2, 2),
+        logits_fake_a=torch.ones(1, 1, 2, 2),
+    )
+    assert terms["cycle_a"] == pytest.approx(10 * 0.1) and terms["cycle_b"] == pytest.approx(0.0)
+    assert terms["identity_b"] == pytest.approx(0.5 * 10 * 0.2) and terms["G_gan"] == pytest.approx(0.0)
+
+
+def test_history_buffer_fills_then_mixes_old_and_new():
+    history = ImageHistory(4, rng=random.Random(0))
+    first = history(torch.arange(4.0).view(4, 1))
+    assert torch.equal(first, torch.arange(4.0).view(4, 1))  # while filling, returns what it got
+    later = history(torch.full((50, 1), 9.0))
+    assert (later == 9.0).any() and (later < 4).any()  # some stored fakes came back, some new ones passed
+
+
+def test_linear_decay_holds_then_falls_to_zero():
+    optimizer = adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = linear_decay(optimizer, total_steps=10, decay_steps=4)
+    rates = []
+    for _ in range(10):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[:7] == [1.0] * 7 and rates[7:] == pytest.approx([0.75, 0.5, 0.25])
+    assert optimizer.param_groups[0]["lr"] == 0.0
+
+
+def test_fit_stops_on_non_finite_losses():
+    with pytest.raises(NonFiniteLoss, match="step 2"):
+        list(fit(lambda i: {"loss": float("nan") if i == 1 else 1.0}, steps=5))
+
+
+def test_split_files_keep_validation_images_out(tmp_path):
+    folder = tmp_path / "style"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        Image.new("RGB", (8, 8)).save(folder / f"{name}.png")
+    split = tmp_path / "val.txt"
+    split.write_text("# held out\nstyle/b\nother/c\n")
+    assert image_names(folder, exclude=read_split(split)) == ["a", "c"]
+
+
+def test_stroke_variation_changes_thickness_only_of_dark_lines():
+    sketch = torch.ones(1, 3, 9, 9)
+    sketch[..., 4, :] = -1.0  # one dark line
+    generator = torch.Generator().manual_seed(0)
+    widths = {int((vary_strokes(sketch, generator)[0, 0] < 0).sum(0).max()) for _ in range(12)}
+    assert widths == {0, 1, 3}  # erased, unchanged, or three pixels wide
+
+
+def make_pairs(root, n=6, size=16):
+    for style, colour in (("line", (0, 0, 0)), ("colour", (220, 80, 30))):
+        (root / style).mkdir(parents=True)
+        for index in range(n):
+            image = Image.new("RGB", (size, size), "white")
+            image.paste(colour, (index, index, index + 6, index + 6))
+            image.save(root / style / f"emoji-{index}.png")
+    return root / "line", root / "colour"
+
+
+def test_a_tiny_pix2pix_run_changes_weights_keeps_losses_finite_and_saves(tmp_path):
+    source, target = make_pairs(tmp_path)
+    config = Pix2PixConfig(size=32, num_downs=5, base_channels=4, disc_channels=4, batch_size=2)
+    generator, logs = train_pix2pix(source, target, config=config, steps=3, device=CPU)
+    before = {k: v.clone() for k, v in generator.state_dict().items()}
+    history = list(logs)
+    assert [log.step for log in history] == [1, 2, 3]
+    assert set(history[-1].losses) == {"D_real", "D_fake", "G_gan", "G_L1"}
+    assert any(not torch.equal(before[k], v) for k, v in generator.state_dict().items())
+    save_run(tmp_path / "run", {"generator": generator}, {"steps": 3})
+    assert json.loads((tmp_path / "run" / "run.json").read_text()) == {"steps": 3}
+    entry = ModelEntry(
+        key="run",
+        task="sketch",
+        title="t",
+        description="d",
+        architecture="unet_generator",
+        config={},
+        weights={"generator": WeightSource(bundled="run/generator")},
+        image_size=32,
+        licence="MIT",
+        credit="tests",
+    )
+    loaded = load_network(entry, "generator", device=CPU, checkpoints_dir=tmp_path)
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(loaded(x), generator.eval()(x), atol=2e-2, rtol=0)  # saved as fp16
+
+
+def test_a_tiny_cyclegan_run_trains_both_directions(tmp_path):
+    dir_a, dir_b = make_pairs(tmp_path)
+    config = CycleGANConfig(size=16, base_channels=4, n_blocks=1, disc_channels=4, batch_size=2, history=3)
+    trainer, logs = train_cyclegan(dir_a, dir_b, config=config, steps=2, device=CPU)
+    before = [p.clone() for p in trainer.b_to_a.parameters()]
+    history = list(logs)
+    assert {"cycle_a", "cycle_b", "identity_a", "identity_b", "D_A_fake", "D_B_real"} <= set(history[-1].losses)
+    assert all(torch.isfinite(torch.tensor(v)) for v in history[-1].losses.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.b_to_a.parameters(), strict=True))
+
+
+def test_save_run_leaves_no_partial_folder_on_failure(tmp_path):
+    class Broken(PatchDiscriminator):
+        def save_pretrained(self, *args, **kwargs):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        save_run(tmp_path / "run", {"d": Broken(base_channels=2)}, {})
+    assert list(tmp_path.iterdir()) == []
