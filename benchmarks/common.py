@@ -1,0 +1,40 @@
+"""Helpers shared by the benchmark scripts: the emoji validation split, image tensors, tables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+EMOJI = Path(os.environ.get("EMOJI_DATA", ROOT.parent / "shared" / "data" / "emoji-128"))
+OUT = ROOT / "benchmarks" / "results"
+
+
+def validation_names(style: str, *, also_in: str | None = None) -> list[str]:
+    """Names of the validation images of one style (optionally only those that exist in another style too)."""
+    lines = (EMOJI / "val_split.txt").read_text().splitlines()
+    names = sorted(line.split("/", 1)[1] for line in lines if line.startswith(f"{style}/"))
+    if also_in:
+        names = [n for n in names if (EMOJI / also_in / f"{n}.png").is_file()]
+    return names
+
+
+def load(style: str, names: list[str], size: int = 128) -> list[Image.Image]:
+    images = [Image.open(EMOJI / style / f"{name}.png").convert("RGB") for name in names]
+    return [im if im.size == (size, size) else im.resize((size, size), Image.Resampling.BICUBIC) for im in images]
+
+
+def to_unit(images: list[Image.Image]) -> torch.Tensor:
+    """PIL images → [N, 3, H, W] float in [0, 1]."""
+    return torch.from_numpy(np.stack([np.asarray(im, dtype=np.float32) / 255.0 for im in images])).permute(0, 3, 1, 2)
+
+
+def l1_and_ssim(outputs: list[Image.Image], truth: list[Image.Image]) -> tuple[float, float]:
+    from gan_demo.metrics import ssim
+
+    a, b = to_unit(outputs), to_unit(truth)
+    return float((a - b).abs().mean()), float(ssim(a, b).mean())

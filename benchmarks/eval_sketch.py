@@ -1,0 +1,66 @@
+"""Quality of the bundled sketch → emoji model on the validation split, beside two baselines.
+
+    python -m benchmarks.eval_sketch [--weights runs/emoji-sketch/generator]
+
+Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128 px, for
+  - the model, fed the validation line art (fluent-high-contrast),
+  - baseline "sketch": the line art itself,
+  - baseline "mean": the per-pixel mean of the training colour images.
+Writes benchmarks/results/sketch_validation.png (rows: sketch, model, truth) and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from benchmarks.common import EMOJI, OUT, l1_and_ssim, load, to_unit, validation_names
+from gan_demo.hub import load_network
+from gan_demo.imaging import make_grid
+from gan_demo.registry import Registry
+from gan_demo.tasks.sketch import sketch_to_image
+from gan_demo.training.data import image_names, read_split
+
+
+def mean_training_image(size: int = 128) -> Image.Image:
+    names = image_names(EMOJI / "fluent-modern", exclude=read_split(EMOJI / "val_split.txt"))
+    mean = to_unit(load("fluent-modern", names, size)).mean(0)
+    return Image.fromarray((mean.permute(1, 2, 0).numpy() * 255).round().astype("uint8"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", type=Path, default=None, help="a save_pretrained folder (default: bundled)")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    entry = Registry().get("emoji-sketch")
+    generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=args.weights)
+    names = validation_names("fluent-high-contrast", also_in="fluent-modern")
+    sketches, truth = load("fluent-high-contrast", names), load("fluent-modern", names)
+    # The validation line art is already framed like the training pairs: feed it as it is.
+    outputs = [
+        sketch_to_image(generator, s, device=torch.device("cpu"), size=128, fit_to_ink=False)[1] for s in sketches
+    ]
+    mean = mean_training_image()
+    rows = {
+        "pix2pix (ours)": l1_and_ssim(outputs, truth),
+        "baseline: the sketch itself": l1_and_ssim(sketches, truth),
+        "baseline: mean training image": l1_and_ssim([mean] * len(truth), truth),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    picks = list(range(0, len(names), max(1, len(names) // 12)))[:12]
+    grid = make_grid(
+        [sketches[i] for i in picks] + [outputs[i] for i in picks] + [truth[i] for i in picks], columns=len(picks)
+    )
+    grid.save(OUT / "sketch_validation.png")
+    print(f"validation pairs: {len(names)} (fluent-high-contrast → fluent-modern, 128 px)\n")
+    print("| method | mean L1 ↓ | SSIM ↑ |\n|---|---|---|")
+    for name, (l1, score) in rows.items():
+        print(f"| {name} | {l1:.4f} | {score:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
