@@ -45,10 +45,14 @@ def main() -> None:
         client.predict("faces-dcgan", 0, 16, 1.0, 128, api_name="/sample")
         first_sample = time.perf_counter() - t0
         t0 = time.perf_counter()
-        client.predict("vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 512, api_name="/translate")
+        client.predict(
+            "vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 512, False, api_name="/translate"
+        )
         first_translate = time.perf_counter() - t0
         t0 = time.perf_counter()
-        client.predict("vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 512, api_name="/translate")
+        client.predict(
+            "vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 512, False, api_name="/translate"
+        )
         warm_translate = time.perf_counter() - t0
         client.close()
     finally:

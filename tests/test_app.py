@@ -56,12 +56,13 @@ def test_sample_endpoint_same_seed_same_png_images(app):
 
 def test_translate_endpoint_keeps_aspect_and_returns_before_after(app):
     _, client = app
-    (before, after), result = client.predict(
-        "vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 128, api_name="/translate"
+    (before, after), result, back, note = client.predict(
+        "vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 128, False, api_name="/translate"
     )
     assert result.endswith(".png")
     assert read(result).shape == (85, 128, 3) == read(before).shape  # 451×300 scaled to a 128 px long side
     assert not np.array_equal(read(before), read(after))
+    assert back is None and note == ""  # no cycle asked for
 
 
 def test_translate_rejects_a_non_image_with_a_clear_message(app, tmp_path):
@@ -69,15 +70,28 @@ def test_translate_rejects_a_non_image_with_a_clear_message(app, tmp_path):
     bogus = tmp_path / "holiday.png"
     bogus.write_text("this is not a picture")
     with pytest.raises(Exception, match=r"holiday\.png: not a supported image"):
-        client.predict("vintage", "a2b", handle_file(str(bogus)), 128, api_name="/translate")
+        client.predict("vintage", "a2b", handle_file(str(bogus)), 128, False, api_name="/translate")
 
 
 def test_unavailable_hub_model_says_where_it_looked(app):
     _, client = app
     with pytest.raises(Exception, match="HF_HUB_OFFLINE"):
         client.predict(
-            "cyclegan-style-monet", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, api_name="/translate"
+            "cyclegan-style-monet",
+            "a2b",
+            handle_file(str(ROOT / "examples" / "cat.jpg")),
+            64,
+            False,
+            api_name="/translate",
         )
+
+
+def test_cycle_request_on_a_one_way_model_explains_instead_of_failing(app):
+    _, client = app
+    _, result, back, note = client.predict(
+        "vintage", "a2b", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, True, api_name="/translate"
+    )
+    assert result.endswith(".png") and back is None and "only translates one way" in note
 
 
 def test_every_labelled_component_reaches_the_browser_with_its_props(app):

@@ -9,7 +9,7 @@ from PIL import Image
 
 from gan_demo.models import DCGANGenerator, ResnetGenerator
 from gan_demo.tasks import latent_vectors, sample_images, translate_image
-from gan_demo.tasks.translate import pad_to_multiple
+from gan_demo.tasks.translate import cycle_reconstruction, pad_to_multiple
 from tests.conftest import TINY_DCGAN, TINY_RESNET
 
 CPU = torch.device("cpu")
@@ -99,3 +99,19 @@ def test_padding_reflects_and_falls_back_for_tiny_inputs():
 def test_bad_max_side_is_refused(translator):
     with pytest.raises(ValueError, match="max side"):
         translate_image(translator, Image.new("RGB", (20, 20)), device=CPU, max_side=5)
+
+
+def test_cycle_reconstruction_of_identity_maps_has_zero_error():
+    class Same(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+    image = Image.effect_noise((30, 22), 50).convert("RGB")
+    translated, back, error = cycle_reconstruction(Same(), Same(), image, device=CPU, max_side=None)
+    assert error < 1 / 255 and back.size == translated.size == (30, 22)
+
+
+def test_cycle_reconstruction_error_grows_when_the_way_back_is_wrong(translator):
+    image = Image.effect_noise((32, 32), 50).convert("RGB")
+    *_, error = cycle_reconstruction(translator, translator, image, device=CPU, max_side=None)
+    assert error > 0.05

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -43,3 +44,28 @@ def translate_image(
     batch, (height, width) = pad_to_multiple(to_signed_unit(image, device), multiple)
     output = generator(batch)[..., :height, :width]
     return from_signed_unit(output)[0]
+
+
+def other_direction(role: str) -> str:
+    return {"a2b": "b2a", "b2a": "a2b"}[role]
+
+
+@torch.inference_mode()
+def cycle_reconstruction(
+    forward: nn.Module,
+    backward: nn.Module,
+    image: Image.Image,
+    *,
+    device: torch.device,
+    max_side: int | None = 512,
+) -> tuple[Image.Image, Image.Image, float]:
+    """CycleGAN's round trip x → G(x) → F(G(x)): (translated, reconstructed, mean |F(G(x)) − x| in [0, 1]).
+
+    A small error means the translation kept the content needed to undo it (the cycle-consistency loss).
+    """
+    source = fit_within(image.convert("RGB"), max_side)
+    translated = translate_image(forward, source, device=device, max_side=None)
+    reconstructed = translate_image(backward, translated, device=device, max_side=None)
+    original = torch.from_numpy(np.asarray(source, dtype=np.float32) / 255.0)
+    back = torch.from_numpy(np.asarray(reconstructed, dtype=np.float32) / 255.0)
+    return translated, reconstructed, float((original - back).abs().mean())

@@ -10,6 +10,7 @@ from gan_demo.device import gpu_task
 from gan_demo.imaging import fit_within
 from gan_demo.store import ModelStore
 from gan_demo.tasks import translate_image
+from gan_demo.tasks.translate import cycle_reconstruction, other_direction
 from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -28,15 +29,27 @@ def build_translate_tab(store: ModelStore) -> None:
 
     @user_errors
     @gpu_task(duration=30)
-    def translate(key, direction, source, max_side, progress=gr.Progress()):
+    def translate(key, direction, source, max_side, show_cycle, progress=gr.Progress()):
         if source is None:
             raise gr.Error("Upload a picture first.", title="No image")
         progress(0.1, desc="Loading the generator…")
-        _, generator = store.get(key, direction or None)
-        progress(0.4, desc="Translating…")
+        entry, generator = store.get(key, direction or None)
         before = fit_within(source, int(max_side))
-        after = translate_image(generator, before, device=store.device, max_side=int(max_side))
-        return (before, after), after
+        role = direction or next(iter(entry.weights))
+        if not show_cycle:
+            progress(0.4, desc="Translating…")
+            after = translate_image(generator, before, device=store.device, max_side=None)
+            return (before, after), after, None, ""
+        if other_direction(role) not in entry.weights:
+            after = translate_image(generator, before, device=store.device, max_side=None)
+            note = f"{entry.title} only translates one way, so there is no way back to reconstruct."
+            return (before, after), after, None, note
+        progress(0.3, desc="Loading the way back…")
+        _, backward = store.get(key, other_direction(role))
+        progress(0.5, desc="Translating there and back…")
+        after, back, error = cycle_reconstruction(generator, backward, before, device=store.device, max_side=None)
+        note = f"Cycle error ‖F(G(x)) − x‖₁: **{error:.3f}** per pixel (0 = perfect round trip, 1 = black ↔ white)."
+        return (before, after), after, back, note
 
     def on_model_change(key):
         directions = direction_choices(store, key)
@@ -66,23 +79,35 @@ def build_translate_tab(store: ModelStore) -> None:
                 label="Max side (px)",
                 info="Larger pictures are scaled down to this first; bigger is slower.",
             )
+            show_cycle = gr.Checkbox(
+                False,
+                label="Show the cycle reconstruction (A → B → A)",
+                info="Translate back with the other generator and measure how much of the picture survives.",
+            )
             run = gr.Button("Translate", variant="primary")
         with gr.Column(scale=2):
             compare = gr.ImageSlider(label="Before / after", type="pil", format="png")
             result = gr.Image(
                 label="Result", type="pil", format="png", interactive=False, buttons=["download", "fullscreen"]
             )
+            with gr.Row():
+                reconstruction = gr.Image(label="Cycle reconstruction", type="pil", format="png", interactive=False)
+                cycle_note = gr.Markdown()
 
     run.click(
-        translate, [model, direction, image, max_side], [compare, result], api_name="translate", concurrency_id="model"
+        translate,
+        [model, direction, image, max_side, show_cycle],
+        [compare, result, reconstruction, cycle_note],
+        api_name="translate",
+        concurrency_id="model",
     )
     # after run.click: an Examples event that runs `fn` would otherwise claim its api_name
     examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
     if first and examples:
         gr.Examples(
-            [[first, "a2b", str(path), 384] for path in examples],
-            inputs=[model, direction, image, max_side],
-            outputs=[compare, result],
+            [[first, "a2b", str(path), 384, False] for path in examples],
+            inputs=[model, direction, image, max_side, show_cycle],
+            outputs=[compare, result, reconstruction, cycle_note],
             fn=translate,
             run_on_click=True,
             cache_examples=False,
