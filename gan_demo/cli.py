@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         help="which way a two-way model translates (default: its first)",
     )
     translate.add_argument("--max-side", type=int, default=512, help="downscale so the longer side ≤ this")
+    translate.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the generator: ~1.25× faster per image on CPU after a ~30 s "
+        "warm-up per image size; worth it for folders of same-sized images",
+    )
 
     sketch = sub.add_parser("sketch", help="colour sketches (or traced photos) with a pix2pix generator")
     sketch.add_argument("--model", default="emoji-sketch", help="registry key (see `gan-demo models`)")
@@ -82,13 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _store(device_name: str):
+def _store(device_name: str, *, compile_translators: bool = False):
     from gan_demo.device import select_device
     from gan_demo.registry import Registry
     from gan_demo.store import ModelStore
 
     try:
-        return ModelStore(Registry(), select_device(device_name))
+        return ModelStore(Registry(), select_device(device_name), compile_translators=compile_translators)
     except ValueError as error:
         raise CliError(str(error), EXIT_USAGE) from None
 
@@ -177,7 +183,7 @@ def _for_each_image(source: Path, out_dir: Path, convert: Callable[[Image.Image]
 def cmd_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
 
-    store = _store(args.device)
+    store = _store(args.device, compile_translators=args.compile)
     entry = store.registry.get(args.model, "translate")
     role = args.direction or next(iter(entry.weights))
     if role not in entry.weights:

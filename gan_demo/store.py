@@ -12,6 +12,7 @@ from torch import nn
 
 from gan_demo.hub import load_network
 from gan_demo.registry import ModelEntry, Registry
+from gan_demo.tasks.optimise import prepare_for_inference
 
 Key = tuple[str, str, str, str]  # (entry key, network role, weight revision, device)
 
@@ -31,6 +32,7 @@ class ModelStore:
         capacity: int = 4,
         checkpoints_dir: Path | None = None,
         loader: Callable[..., nn.Module] = load_network,
+        compile_translators: bool = False,  # torch.compile image-to-image networks (see tasks/optimise.py)
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -39,6 +41,7 @@ class ModelStore:
         self.capacity = capacity
         self._checkpoints_dir = checkpoints_dir
         self._loader = loader
+        self._compile = compile_translators
         self._models: OrderedDict[Key, nn.Module] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[Key, threading.Lock] = {}
@@ -64,6 +67,7 @@ class ModelStore:
                     self._models.move_to_end(cache_key)
                     return entry, self._models[cache_key]
             module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
+            module = prepare_for_inference(module, compile=self._compile and entry.task in ("translate", "sketch"))
             with self._lock:
                 self._models[cache_key] = module
                 self._loading.pop(cache_key, None)

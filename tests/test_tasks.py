@@ -115,3 +115,15 @@ def test_cycle_reconstruction_error_grows_when_the_way_back_is_wrong(translator)
     image = Image.effect_noise((32, 32), 50).convert("RGB")
     *_, error = cycle_reconstruction(translator, translator, image, device=CPU, max_side=None)
     assert error > 0.05
+
+
+@pytest.mark.slow
+def test_compiled_generator_gives_the_same_images(translator):
+    """Opt-in torch.compile path (about 30 s of compilation on 2 cores: run with -m slow)."""
+    from gan_demo.tasks.optimise import prepare_for_inference
+
+    compiled = prepare_for_inference(translator, compile=True)
+    image = Image.effect_noise((36, 28), 50).convert("RGB")
+    a = np.asarray(translate_image(compiled, image, device=CPU), dtype=int)
+    b = np.asarray(translate_image(translator, image, device=CPU), dtype=int)
+    assert np.abs(a - b).max() <= 1
