@@ -201,18 +201,18 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 def cmd_sketch(args: argparse.Namespace) -> int:
     from gan_demo.tasks.edges import photo_to_sketch
-    from gan_demo.tasks.sketch import sketch_to_image
+    from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 
     store = _store(args.device)
     entry = store.registry.get(args.model, "sketch")
     _inputs(args.input).__next__()
     _, generator = store.get(entry.key)
-    frame = bool(entry.task_options.get("frame_sketch", False))
 
     def convert(image: Image.Image) -> dict[str, Image.Image]:
         if args.edges:
             image = photo_to_sketch(image, method=args.edges, threshold=args.threshold, stroke=args.stroke)
-        seen, result = sketch_to_image(generator, image, device=store.device, size=entry.image_size, fit_to_ink=frame)
+        options = sketch_options(entry)
+        seen, result = sketch_to_image(generator, image, device=store.device, size=entry.image_size, **options)
         return {"": result, "-sketch": seen} if args.save_sketch else {"": result}
 
     return _for_each_image(args.input, args.out, convert)

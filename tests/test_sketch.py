@@ -117,3 +117,33 @@ def test_sketch_to_image_returns_model_sized_pair():
     ImageDraw.Draw(sketch).ellipse((50, 50, 150, 150), outline="black", width=5)
     seen, result = sketch_to_image(generator, sketch, device=CPU, size=48)  # 48 is not a multiple of 32: padded
     assert seen.size == result.size == (48, 48)
+
+
+@pytest.mark.parametrize("width", [3, 5, 9])
+def test_stroke_width_is_measured_within_a_pixel(width):
+    from gan_demo.tasks.sketch import stroke_width
+
+    image = Image.new("RGB", (128, 128), "white")
+    ImageDraw.Draw(image).line((10, 64, 118, 64), fill="black", width=width)
+    assert abs(stroke_width(image) - width) < 1
+
+
+def test_thin_pen_lines_are_widened_and_bold_ones_left_alone():
+    from gan_demo.tasks.sketch import match_stroke_width, stroke_width
+
+    thin = Image.new("RGB", (128, 128), "white")
+    ImageDraw.Draw(thin).ellipse((20, 20, 108, 108), outline="black", width=2)
+    assert stroke_width(match_stroke_width(thin, 6)) > 4.5
+    bold = Image.new("RGB", (128, 128), "white")
+    ImageDraw.Draw(bold).ellipse((20, 20, 108, 108), outline="black", width=8)
+    assert match_stroke_width(bold, 6) is bold
+
+
+def test_sketchpad_layers_are_stacked_when_no_composite_is_sent():
+    from gan_demo.ui.sketch_tab import sketchpad_image
+
+    layer = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    ImageDraw.Draw(layer).line((0, 0, 31, 31), fill=(0, 0, 0, 255), width=3)
+    stacked = load_image(sketchpad_image({"background": None, "layers": [layer], "composite": None}))
+    assert stacked.getpixel((16, 16)) == (0, 0, 0) and stacked.getpixel((30, 2)) == (255, 255, 255)
+    assert sketchpad_image({"background": None, "layers": [], "composite": None}) is None

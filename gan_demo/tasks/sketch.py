@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -47,6 +48,25 @@ def frame_sketch(sketch: Image.Image, size: int, *, margin: float = 0.06, fit_to
     return canvas.resize((size, size), Image.Resampling.LANCZOS)
 
 
+def stroke_width(sketch: Image.Image) -> float:
+    """Typical width (px) of the dark strokes: a stroke w px wide has mean inner distance ≈ (w + 2) / 4."""
+    ink = (np.asarray(sketch.convert("L")) < INK_LEVEL).astype(np.uint8)
+    if not ink.any():
+        return 0.0
+    distance = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    return max(1.0, 4 * float(distance[ink > 0].mean()) - 2)
+
+
+def match_stroke_width(sketch: Image.Image, target: float) -> Image.Image:
+    """Thicken strokes thinner than `target` px (a pen drawing vs the bold line art a model learnt from)."""
+    missing = target - stroke_width(sketch)
+    if missing < 1:
+        return sketch
+    size = 2 * round(missing / 2) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return Image.fromarray(cv2.erode(np.asarray(sketch.convert("RGB")), kernel))  # erode white = widen ink
+
+
 @torch.inference_mode()
 def sketch_to_image(
     generator: nn.Module,
@@ -55,9 +75,16 @@ def sketch_to_image(
     device: torch.device,
     size: int,
     fit_to_ink: bool = True,
+    min_stroke: float | None = None,
 ) -> tuple[Image.Image, Image.Image]:
-    """(the framed sketch the model saw, the generated image), both size × size."""
+    """(the framed sketch the model saw, the generated image), both size × size.
+
+    fit_to_ink frames the drawing like the training sketches; min_stroke (px at `size`) thickens thin
+    pen strokes to the width the model was trained on.
+    """
     framed = frame_sketch(sketch, size, fit_to_ink=fit_to_ink)
+    if min_stroke:
+        framed = match_stroke_width(framed, min_stroke)
     batch = to_signed_unit(framed, device)
     multiple = getattr(generator, "size_multiple", 1)
     pad = -size % multiple
@@ -65,3 +92,9 @@ def sketch_to_image(
         batch = F.pad(batch, (0, pad, 0, pad), value=1.0)
     output = generator(batch)[..., :size, :size]
     return framed, from_signed_unit(output)[0]
+
+
+def sketch_options(entry) -> dict:
+    """The sketch_to_image options a registry entry asks for (see ModelEntry.task_options)."""
+    options = entry.task_options
+    return {"fit_to_ink": bool(options.get("frame_sketch", False)), "min_stroke": options.get("min_stroke")}

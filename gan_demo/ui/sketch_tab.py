@@ -5,15 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
+from PIL import Image
 
 from gan_demo.device import gpu_task
 from gan_demo.imaging import load_image
 from gan_demo.store import ModelStore
 from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
-from gan_demo.tasks.sketch import sketch_to_image
+from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+def sketchpad_image(value: object) -> Image.Image | None:
+    """The drawing in a Sketchpad value: its composite, or (when the browser sent none) its layers
+    stacked in order; transparency is flattened onto white later by the image loader."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("composite") is not None:
+        return value["composite"]
+    layers = [layer for layer in [value.get("background"), *(value.get("layers") or [])] if layer is not None]
+    if not layers:
+        return None
+    canvas = Image.new("RGBA", layers[0].size, (0, 0, 0, 0))
+    for layer in layers:
+        canvas.alpha_composite(layer.convert("RGBA").resize(canvas.size))
+    return canvas
 
 
 def build_sketch_tab(store: ModelStore) -> None:
@@ -24,13 +41,12 @@ def build_sketch_tab(store: ModelStore) -> None:
         progress(0.2, desc="Loading the generator…")
         entry, generator = store.get(key)
         progress(0.6, desc="Colouring…")
-        frame = bool(entry.task_options.get("frame_sketch", False))
-        return sketch_to_image(generator, sketch, device=store.device, size=entry.image_size, fit_to_ink=frame)
+        return sketch_to_image(generator, sketch, device=store.device, size=entry.image_size, **sketch_options(entry))
 
     @user_errors
     @gpu_task(duration=30)
     def from_drawing(key, drawing, progress=gr.Progress()):
-        composite = (drawing or {}).get("composite") if isinstance(drawing, dict) else None
+        composite = sketchpad_image(drawing)
         if composite is None:
             raise gr.Error("Draw something on the sketchpad first.", title="Empty sketch")
         return colour(key, load_image(composite, name="the drawing"), progress)
@@ -66,7 +82,8 @@ def build_sketch_tab(store: ModelStore) -> None:
                         type="pil",
                         image_mode="RGBA",
                         canvas_size=(512, 512),
-                        brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=8),
+                        brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14),
+                        placeholder="Pick the brush (✎, on the left), then draw",
                         layers=False,
                     )
                     draw_run = gr.Button("Colour my drawing", variant="primary")
