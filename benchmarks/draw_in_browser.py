@@ -19,8 +19,10 @@ from benchmarks.common import OUT
 
 
 def circle(cx, cy, r, start=0.0, end=360.0, n=40):
-    return [(cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)))
-            for a in [start + (end - start) * i / n for i in range(n + 1)]]
+    return [
+        (cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)))
+        for a in [start + (end - start) * i / n for i in range(n + 1)]
+    ]
 
 
 def heart(cx, cy, s, n=60):
@@ -34,13 +36,23 @@ def heart(cx, cy, s, n=60):
 
 
 DRAWINGS = {
-    "smiley": lambda: [circle(0.5, 0.5, 0.38), circle(0.37, 0.4, 0.04), circle(0.63, 0.4, 0.04),
-                       circle(0.5, 0.52, 0.22, 20, 160)],
+    "smiley": lambda: [
+        circle(0.5, 0.5, 0.38),
+        circle(0.37, 0.4, 0.04),
+        circle(0.63, 0.4, 0.04),
+        circle(0.5, 0.52, 0.22, 20, 160),
+    ],
     "heart": lambda: [heart(0.5, 0.48, 0.022)],
-    "cat-face": lambda: [circle(0.5, 0.56, 0.34), [(0.22, 0.42), (0.24, 0.12), (0.4, 0.26)],
-                         [(0.78, 0.42), (0.76, 0.12), (0.6, 0.26)], circle(0.38, 0.52, 0.04),
-                         circle(0.62, 0.52, 0.04), [(0.46, 0.62), (0.54, 0.62), (0.5, 0.66), (0.46, 0.62)],
-                         [(0.1, 0.6), (0.3, 0.64)], [(0.9, 0.6), (0.7, 0.64)]],
+    "cat-face": lambda: [
+        circle(0.5, 0.56, 0.34),
+        [(0.22, 0.42), (0.24, 0.12), (0.4, 0.26)],
+        [(0.78, 0.42), (0.76, 0.12), (0.6, 0.26)],
+        circle(0.38, 0.52, 0.04),
+        circle(0.62, 0.52, 0.04),
+        [(0.46, 0.62), (0.54, 0.62), (0.5, 0.66), (0.46, 0.62)],
+        [(0.1, 0.6), (0.3, 0.64)],
+        [(0.9, 0.6), (0.7, 0.64)],
+    ],
 }
 
 
@@ -48,8 +60,10 @@ def main(url: str) -> None:
     folder = OUT / "freehand"
     folder.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         page.goto(url)
         page.get_by_role("tab", name="Sketch → image").click()
@@ -70,8 +84,11 @@ def main(url: str) -> None:
             page.keyboard.press("Escape")
             page.get_by_role("button", name="Colour my drawing").click()
             time.sleep(8)
-            outputs = [src for src in page.locator("img:visible").evaluate_all("els => els.map(e => e.src)")
-                       if "/gradio_api/file=" in src and src.endswith(".png")]
+            outputs = [
+                src
+                for src in page.locator("img:visible").evaluate_all("els => els.map(e => e.src)")
+                if "/gradio_api/file=" in src and src.endswith(".png")
+            ]
             for suffix, src in zip(("drawn", "result"), outputs[:2], strict=True):
                 urllib.request.urlretrieve(src, folder / f"{name}-{suffix}.png")
             page.screenshot(path=str(folder.parent / f"freehand-{name}-screen.png"))

@@ -195,7 +195,15 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return _for_each_image(
         args.input,
         args.out,
-        lambda image: {"": translate_image(generator, image, device=store.device, max_side=args.max_side)},
+        lambda image: {
+            "": translate_image(
+                generator,
+                image,
+                device=store.device,
+                max_side=args.max_side,
+                work_side=entry.task_options.get("work_side"),
+            )
+        },
     )
 
 

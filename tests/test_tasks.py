@@ -127,3 +127,19 @@ def test_compiled_generator_gives_the_same_images(translator):
     a = np.asarray(translate_image(compiled, image, device=CPU), dtype=int)
     b = np.asarray(translate_image(translator, image, device=CPU), dtype=int)
     assert np.abs(a - b).max() <= 1
+
+
+def test_work_side_runs_small_and_returns_the_full_size(translator):
+    seen = []
+
+    class Spy(torch.nn.Module):
+        size_multiple = 4
+
+        def forward(self, x):
+            seen.append(tuple(x.shape[-2:]))
+            return translator(x)
+
+    result = translate_image(
+        Spy(), Image.new("RGB", (200, 100), (30, 90, 200)), device=CPU, max_side=None, work_side=64
+    )
+    assert result.size == (200, 100) and seen == [(32, 64)]

@@ -35,11 +35,19 @@ def translate_image(
     *,
     device: torch.device,
     max_side: int | None = 512,
+    work_side: int | None = None,
 ) -> Image.Image:
-    """Translate one RGB image; keeps its aspect ratio, downscaling so the longer side ≤ max_side."""
+    """Translate one RGB image; keeps its aspect ratio, downscaling so the longer side ≤ max_side.
+
+    work_side: run the network at most at this size and upscale its output back (for models trained on
+    small images, whose filters only know that scale).
+    """
     if max_side is not None and not 16 <= max_side <= MAX_SIDE_LIMIT:
         raise ValueError(f"max side must be between 16 and {MAX_SIDE_LIMIT} px, got {max_side}")
     image = fit_within(image.convert("RGB"), max_side)
+    if work_side and max(image.size) > work_side:
+        small = translate_image(generator, fit_within(image, work_side), device=device, max_side=None)
+        return small.resize(image.size, Image.Resampling.BICUBIC)
     multiple = getattr(generator, "size_multiple", 1)
     batch, (height, width) = pad_to_multiple(to_signed_unit(image, device), multiple)
     output = generator(batch)[..., :height, :width]
@@ -58,14 +66,15 @@ def cycle_reconstruction(
     *,
     device: torch.device,
     max_side: int | None = 512,
+    work_side: int | None = None,
 ) -> tuple[Image.Image, Image.Image, float]:
     """CycleGAN's round trip x → G(x) → F(G(x)): (translated, reconstructed, mean |F(G(x)) − x| in [0, 1]).
 
     A small error means the translation kept the content needed to undo it (the cycle-consistency loss).
     """
     source = fit_within(image.convert("RGB"), max_side)
-    translated = translate_image(forward, source, device=device, max_side=None)
-    reconstructed = translate_image(backward, translated, device=device, max_side=None)
+    translated = translate_image(forward, source, device=device, max_side=None, work_side=work_side)
+    reconstructed = translate_image(backward, translated, device=device, max_side=None, work_side=work_side)
     original = torch.from_numpy(np.asarray(source, dtype=np.float32) / 255.0)
     back = torch.from_numpy(np.asarray(reconstructed, dtype=np.float32) / 255.0)
     return translated, reconstructed, float((original - back).abs().mean())

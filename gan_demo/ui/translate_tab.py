@@ -36,18 +36,21 @@ def build_translate_tab(store: ModelStore) -> None:
         entry, generator = store.get(key, direction or None)
         before = fit_within(source, int(max_side))
         role = direction or next(iter(entry.weights))
+        work_side = entry.task_options.get("work_side")
         if not show_cycle:
             progress(0.4, desc="Translating…")
-            after = translate_image(generator, before, device=store.device, max_side=None)
+            after = translate_image(generator, before, device=store.device, max_side=None, work_side=work_side)
             return (before, after), after, None, ""
         if other_direction(role) not in entry.weights:
-            after = translate_image(generator, before, device=store.device, max_side=None)
+            after = translate_image(generator, before, device=store.device, max_side=None, work_side=work_side)
             note = f"{entry.title} only translates one way, so there is no way back to reconstruct."
             return (before, after), after, None, note
         progress(0.3, desc="Loading the way back…")
         _, backward = store.get(key, other_direction(role))
         progress(0.5, desc="Translating there and back…")
-        after, back, error = cycle_reconstruction(generator, backward, before, device=store.device, max_side=None)
+        after, back, error = cycle_reconstruction(
+            generator, backward, before, device=store.device, max_side=None, work_side=work_side
+        )
         note = f"Cycle error ‖F(G(x)) − x‖₁: **{error:.3f}** per pixel (0 = perfect round trip, 1 = black ↔ white)."
         return (before, after), after, back, note
 

@@ -1,0 +1,77 @@
+"""Quality of the bundled flat ↔ modern emoji CycleGAN on the validation split, beside the identity baseline.
+
+    python -m benchmarks.eval_cyclegan [--weights runs/emoji-flat-modern]
+
+The model was trained unpaired, but the emoji sets are paired by name, so each output can be compared with
+its true counterpart. For each direction (a2b: flat → modern, b2a: modern → flat), at the training
+resolution (64 px) and at 128 px (64 px model output upscaled):
+  - mean L1 and SSIM in [0, 1] against the true counterpart, for the model and for the identity baseline
+    (the input returned unchanged);
+  - KID to the target style's validation images with EfficientNet-Lite0 features (×10³; not comparable
+    to Inception-based KID), for the model's outputs and for the inputs.
+Writes benchmarks/results/cyclegan_validation.png (rows: flat, flat → modern, true modern, modern,
+modern → flat, true flat) and prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from benchmarks.common import OUT, l1_and_ssim, load, validation_names
+from gan_demo.hub import load_network
+from gan_demo.imaging import make_grid
+from gan_demo.metrics import extract_features, kid
+from gan_demo.models.efficientnet_lite import load_efficientnet_lite0
+from gan_demo.registry import Registry
+from gan_demo.tasks import translate_image
+
+CPU = torch.device("cpu")
+STYLES = {"a2b": ("fluent-flat", "fluent-modern"), "b2a": ("fluent-modern", "fluent-flat")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", type=Path, default=None, help="a run folder with a2b/ and b2a/ (default: bundled)")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    entry = Registry().get("emoji-flat-modern")
+    size = entry.image_size
+    names = validation_names("fluent-flat", also_in="fluent-modern")
+    features = load_efficientnet_lite0(CPU)
+    quality, style, grid_rows = [], [], []
+    for role, (source_style, target_style) in STYLES.items():
+        explicit = args.weights / role if args.weights else None
+        generator = load_network(entry, role, device=CPU, explicit=explicit)
+        inputs, truth = load(source_style, names, size), load(target_style, names, size)
+        outputs = [translate_image(generator, image, device=CPU, max_side=None) for image in inputs]
+        big = [o.resize((128, 128), Image.Resampling.BICUBIC) for o in outputs]
+        inputs128, truth128 = load(source_style, names, 128), load(target_style, names, 128)
+        label = f"{source_style.split('-')[1]} → {target_style.split('-')[1]}"
+        quality.append((label, "CycleGAN (ours)", *l1_and_ssim(outputs, truth), *l1_and_ssim(big, truth128)))
+        quality.append((label, "identity baseline", *l1_and_ssim(inputs, truth), *l1_and_ssim(inputs128, truth128)))
+        target_features = extract_features(truth128, features, device=CPU)
+        for what, images in (("CycleGAN outputs", big), ("inputs (identity)", inputs128)):
+            mean, std = kid(target_features, extract_features(images, features, device=CPU), subsets=50)
+            style.append((label, what, mean * 1e3, std * 1e3))
+        picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]
+        grid_rows += [[inputs[i] for i in picks], [outputs[i] for i in picks], [truth[i] for i in picks]]
+    OUT.mkdir(parents=True, exist_ok=True)
+    make_grid([image for row in grid_rows for image in row], columns=len(grid_rows[0])).save(
+        OUT / "cyclegan_validation.png"
+    )
+    print(f"validation pairs: {len(names)} (fluent-flat ↔ fluent-modern)\n")
+    print(f"| direction | method | L1 @{size} ↓ | SSIM @{size} ↑ | L1 @128 ↓ | SSIM @128 ↑ |")
+    print("|---|---|---|---|---|---|")
+    for row in quality:
+        print(f"| {row[0]} | {row[1]} | {row[2]:.4f} | {row[3]:.4f} | {row[4]:.4f} | {row[5]:.4f} |")
+    print("\n| direction | images compared with the target style | KID ×10³ ↓ (± std) |\n|---|---|---|")
+    for label, what, mean, std in style:
+        print(f"| {label} | {what} | {mean:.2f} ± {std:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
