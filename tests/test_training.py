@@ -165,3 +165,33 @@ def test_save_run_leaves_no_partial_folder_on_failure(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         save_run(tmp_path / "run", {"d": Broken(base_channels=2)}, {})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_training_command_records_how_to_reproduce_the_run(tmp_path):
+    from gan_demo.training.__main__ import main
+
+    source, target = make_pairs(tmp_path)
+    argv = [
+        "pix2pix",
+        "--source",
+        str(source),
+        "--target",
+        str(target),
+        "--size",
+        "32",
+        "--num-downs",
+        "5",
+        "--base-channels",
+        "4",
+        "--batch-size",
+        "2",
+        "--steps",
+        "2",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    assert main(argv) == 0
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["command"].endswith(" ".join(argv[-2:])) and record["steps"] == 2
+    assert record["config"]["base_channels"] == 4 and record["data"] == {"pairs": 6}
+    assert (tmp_path / "run" / "generator" / "model.safetensors").is_file()

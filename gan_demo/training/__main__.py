@@ -8,6 +8,7 @@ reproduce it. Progress is printed every --log-every steps; the run is saved (ato
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import time
@@ -30,6 +31,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--save-every", type=float, default=300.0, help="seconds between saves")
+
+
+def _config(cls: type, args: argparse.Namespace):
+    """A family's config dataclass with the command-line values that were given (the rest default)."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+    return cls(**given)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,21 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     max_seconds = args.minutes * 60 if args.minutes else None
 
     if args.family == "pix2pix":
-        from gan_demo.training.pix2pix import Pix2PixConfig, record, train_pix2pix
+        from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
 
-        overrides = {
-            k: v
-            for k, v in {
-                "size": args.size,
-                "base_channels": args.base_channels,
-                "num_downs": args.num_downs,
-                "disc_layers": args.disc_layers,
-                "batch_size": args.batch_size,
-                "seed": args.seed,
-            }.items()
-            if v is not None
-        }
-        config = Pix2PixConfig(**overrides)
+        config = _config(Pix2PixConfig, args)
         generator, logs = train_pix2pix(
             args.source,
             args.target,
@@ -83,33 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             max_seconds=max_seconds,
         )
         networks = {"generator": generator}
-
-        def make_record(log):
-            return record(
-                config,
-                command=command,
-                steps=log.step,
-                seconds=round(log.seconds, 1),
-                pairs=log.extra.get("pairs"),
-                last_losses=log.losses,
-                device=str(device),
-                threads=torch.get_num_threads(),
-            )
     else:
-        from gan_demo.training.cyclegan import CycleGANConfig, record, train_cyclegan
+        from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
 
-        overrides = {
-            k: v
-            for k, v in {
-                "size": args.size,
-                "base_channels": args.base_channels,
-                "n_blocks": args.n_blocks,
-                "batch_size": args.batch_size,
-                "seed": args.seed,
-            }.items()
-            if v is not None
-        }
-        config = CycleGANConfig(**overrides)
+        config = _config(CycleGANConfig, args)
         trainer, logs = train_cyclegan(
             args.domain_a,
             args.domain_b,
@@ -121,17 +93,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         networks = {"a2b": trainer.a_to_b, "b2a": trainer.b_to_a}
 
-        def make_record(log):
-            return record(
-                config,
-                command=command,
-                steps=log.step,
-                seconds=round(log.seconds, 1),
-                images=log.extra.get("images"),
-                last_losses=log.losses,
-                device=str(device),
-                threads=torch.get_num_threads(),
-            )
+    def make_record(log) -> dict:
+        return {
+            "family": args.family,
+            "config": dataclasses.asdict(config),
+            "command": command,
+            "steps": log.step,
+            "seconds": round(log.seconds, 1),
+            "data": log.extra,
+            "last_losses": log.losses,
+            "device": str(device),
+            "threads": torch.get_num_threads(),
+        }
 
     last_save = time.perf_counter()
     log = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -127,7 +127,3 @@ def train_cyclegan(
             yield log
 
     return trainer, logs()
-
-
-def record(config: CycleGANConfig, **extra: object) -> dict:
-    return {"family": "cyclegan", "config": asdict(config), **extra}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -138,7 +138,3 @@ def train_pix2pix(
             yield log
 
     return generator, logs()
-
-
-def record(config: Pix2PixConfig, **extra: object) -> dict:
-    return {"family": "pix2pix", "config": asdict(config), **extra}
