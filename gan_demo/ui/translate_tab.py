@@ -105,10 +105,16 @@ def build_translate_tab(store: ModelStore) -> None:
         concurrency_id="model",
     )
     # after run.click: an Examples event that runs `fn` would otherwise claim its api_name
-    examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
-    if first and examples:
+    rows = [[first, "a2b", str(path), 384, False] for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
+    if "emoji-flat-modern" in [key for _, key in choices]:
+        # flat → modern only: an example row cannot reliably pick the second direction of a model
+        rows += [
+            ["emoji-flat-modern", "a2b", str(path), 256, True]
+            for path in sorted((EXAMPLES_DIR / "emoji").glob("*.png"))
+        ]
+    if first and rows:
         gr.Examples(
-            [[first, "a2b", str(path), 384, False] for path in examples],
+            rows,
             inputs=[model, direction, image, max_side, show_cycle],
             outputs=[compare, result, reconstruction, cycle_note],
             fn=translate,
