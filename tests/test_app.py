@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
-from PIL import Image
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,3 +101,26 @@ def test_every_labelled_component_reaches_the_browser_with_its_props(app):
     config = {component["id"]: component for component in demo.get_config_file()["components"]}
     for block_id, label in labelled.items():
         assert config[block_id]["props"].get("label") == label, config[block_id]["type"]
+
+
+def test_sketch_endpoints_colour_an_upload_a_drawing_and_a_traced_photo(app, tmp_path):
+    _, client = app
+    sketch = handle_file(str(ROOT / "examples" / "sketches" / "heart.png"))
+    seen, result = client.predict("emoji-sketch", sketch, api_name="/sketch_upload")
+    assert read(seen).shape == read(result).shape == (256, 256, 3)
+    drawing = Image.new("RGBA", (200, 200), (0, 0, 0, 0))  # transparent canvas, as the sketchpad sends it
+    ImageDraw.Draw(drawing).ellipse((30, 30, 170, 170), outline=(0, 0, 0, 255), width=8)
+    drawing.save(tmp_path / "drawing.png")
+    value = {"background": None, "layers": [], "composite": handle_file(str(tmp_path / "drawing.png"))}
+    seen, result = client.predict("emoji-sketch", value, api_name="/sketch")
+    assert read(seen)[5, 5].tolist() == [255, 255, 255]  # flattened onto white, not black
+    photo = handle_file(str(ROOT / "examples" / "coffee.jpg"))
+    seen, _ = client.predict("emoji-sketch", photo, "canny", 0.5, 3, api_name="/sketch_photo")
+    assert (read(seen) < 128).any()
+
+
+def test_a_blank_sketch_is_refused_politely(app, tmp_path):
+    _, client = app
+    Image.new("RGB", (64, 64), "white").save(tmp_path / "blank.png")
+    with pytest.raises(Exception, match="blank"):
+        client.predict("emoji-sketch", handle_file(str(tmp_path / "blank.png")), api_name="/sketch_upload")

@@ -15,6 +15,7 @@ from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+DISPLAY_SIDE = 256
 
 
 def sketchpad_image(value: object) -> Image.Image | None:
@@ -41,7 +42,13 @@ def build_sketch_tab(store: ModelStore) -> None:
         progress(0.2, desc="Loading the generator…")
         entry, generator = store.get(key)
         progress(0.6, desc="Colouring…")
-        return sketch_to_image(generator, sketch, device=store.device, size=entry.image_size, **sketch_options(entry))
+        seen, result = sketch_to_image(
+            generator, sketch, device=store.device, size=entry.image_size, **sketch_options(entry)
+        )
+        side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
+        return seen.resize((side, side), Image.Resampling.LANCZOS), result.resize(
+            (side, side), Image.Resampling.BICUBIC
+        )
 
     @user_errors
     @gpu_task(duration=30)
@@ -114,9 +121,14 @@ def build_sketch_tab(store: ModelStore) -> None:
                     photo_run = gr.Button("Trace and colour", variant="primary")
         with gr.Column(scale=2):
             with gr.Row():
-                seen = gr.Image(label="What the model sees", type="pil", format="png", interactive=False)
+                seen = gr.Image(label="What the model sees", type="pil", format="png", interactive=False, height=300)
                 result = gr.Image(
-                    label="Result", type="pil", format="png", interactive=False, buttons=["download", "fullscreen"]
+                    label="Result",
+                    type="pil",
+                    format="png",
+                    interactive=False,
+                    buttons=["download", "fullscreen"],
+                    height=300,
                 )
 
     outputs = [seen, result]
