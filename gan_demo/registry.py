@@ -86,24 +86,33 @@ _JUNYANZ_CREDIT = (
 )
 
 
-def _junyanz_style(name: str, title: str, description: str) -> ModelEntry:
+def _junyanz_generator(name: str) -> WeightSource:
+    return WeightSource(
+        hub_repo="davidpiscasio/unpaired-img2img",
+        hub_repo_type="space",
+        hub_file=f"checkpoints/{name}_pretrained/latest_net_G.pth",
+        hub_revision="efb4d80353412283e48f38fbe7b3000110077057",
+        layout="junyanz",
+    )
+
+
+def _junyanz_style(name: str, title: str, description: str, *, back: str | None = None, key: str = "") -> ModelEntry:
+    """An official CycleGAN generator; `back` names the released generator of the opposite direction."""
+    a_label, _, b_label = title.partition(" ↔ ")
+    weights = {"a2b": _junyanz_generator(name)}
+    directions = {"a2b": title}
+    if back:
+        weights["b2a"] = _junyanz_generator(back)
+        directions = {"a2b": f"{a_label} → {b_label}", "b2a": f"{b_label} → {a_label}"}
     return ModelEntry(
-        key=f"cyclegan-{name.replace('_', '-')}",
+        key=key or f"cyclegan-{name.replace('_', '-')}",
         task="translate",
-        title=title,
+        title=f"{title} (official CycleGAN)",
         description=description,
         architecture="resnet_generator",
         config={"n_blocks": 9, "norm": "instance"},
-        weights={
-            "a2b": WeightSource(
-                hub_repo="davidpiscasio/unpaired-img2img",
-                hub_repo_type="space",
-                hub_file=f"checkpoints/{name}_pretrained/latest_net_G.pth",
-                hub_revision="efb4d80353412283e48f38fbe7b3000110077057",
-                layout="junyanz",
-            )
-        },
-        directions={"a2b": title},
+        weights=weights,
+        directions=directions,
         image_size=256,
         licence="BSD-2-Clause (code and released weights of the CycleGAN authors)",
         credit=_JUNYANZ_CREDIT,
@@ -123,7 +132,7 @@ def _huggan_pix2pix(key: str, repo: str, revision: str, title: str, description:
         config={},
         weights={"generator": WeightSource(hub_repo=repo, hub_file="pytorch_model.bin", hub_revision=revision)},
         image_size=256,
-        licence="see the Hub model card (HugGAN sprint model)",
+        licence="unspecified (see the Hub model card; HugGAN sprint model)",
         credit=f"{repo} on the Hugging Face Hub, trained with the HugGAN pix2pix script (Isola et al. 2017)",
     )
 
@@ -222,13 +231,27 @@ CATALOGUE: tuple[ModelEntry, ...] = (
     ),
     _junyanz_style(
         "style_monet",
-        "Photo → Monet (official CycleGAN)",
+        "Photo → Monet",
         "The CycleGAN paper's photo → Claude Monet painting generator. Downloaded from the Hub on first use.",
     ),
     _junyanz_style(
         "style_vangogh",
-        "Photo → Van Gogh (official CycleGAN)",
+        "Photo → Van Gogh",
         "The CycleGAN paper's photo → Vincent van Gogh painting generator. Downloaded from the Hub on first use.",
+    ),
+    _junyanz_style(
+        "horse2zebra",
+        "Horse ↔ zebra",
+        "The CycleGAN paper's horse ↔ zebra pair, both directions. Downloaded from the Hub on first use.",
+        back="zebra2horse",
+        key="cyclegan-horse-zebra",
+    ),
+    _junyanz_style(
+        "apple2orange",
+        "Apple ↔ orange",
+        "The CycleGAN paper's apple ↔ orange pair, both directions. Downloaded from the Hub on first use.",
+        back="orange2apple",
+        key="cyclegan-apple-orange",
     ),
 )
 
