@@ -124,3 +124,21 @@ def test_a_blank_sketch_is_refused_politely(app, tmp_path):
     Image.new("RGB", (64, 64), "white").save(tmp_path / "blank.png")
     with pytest.raises(Exception, match="blank"):
         client.predict("emoji-sketch", handle_file(str(tmp_path / "blank.png")), api_name="/sketch_upload")
+
+
+def test_two_way_model_translates_both_ways_and_reconstructs_the_cycle(app):
+    _, client = app
+    emoji = handle_file(str(ROOT / "examples" / "emoji" / "flat-astonished-face.png"))
+    _, result, back, note = client.predict("emoji-flat-modern", "a2b", emoji, 128, True, api_name="/translate")
+    assert read(result).shape == read(back).shape == (128, 128, 3)
+    assert "Cycle error" in note
+    _, reverse, _, _ = client.predict("emoji-flat-modern", "b2a", emoji, 128, False, api_name="/translate")
+    assert not np.array_equal(read(result), read(reverse))
+
+
+def test_reverse_direction_of_a_one_way_model_is_explained(app):
+    _, client = app
+    with pytest.raises(Exception, match="has no network 'b2a'"):
+        client.predict(
+            "vintage", "b2a", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, False, api_name="/translate"
+        )

@@ -20,7 +20,11 @@ def direction_choices(store: ModelStore, key: str | None) -> list[tuple[str, str
     if not key:
         return []
     entry = store.registry.get(key)
-    return [(label, role) for role, label in entry.directions.items()]
+    choices = [(label, role) for role, label in entry.directions.items()]
+    # Both roles are always valid choices, so API callers can ask for either without first changing the
+    # model in a browser session; a one-way model answers "b2a" with a clear message.
+    missing = [role for role in ("a2b", "b2a") if role not in entry.directions]
+    return choices + [("reverse (two-way models only)", role) for role in missing]
 
 
 def build_translate_tab(store: ModelStore) -> None:
