@@ -88,3 +88,25 @@ class SafeImage(gr.Image):
         except binascii.Error:
             pass
         raise gr.Error(f"{name}: no image data received", title="Not a usable image")
+
+
+def runnable_examples(
+    rows: list[list[Any]], *, inputs: list, outputs: list, fn: Callable, api_name: str, label: str
+) -> None:
+    """Example rows that run `fn` when clicked, offline and uncached (nothing runs at start-up).
+
+    Create them after the tab's main event: an Examples event that runs `fn` would otherwise claim that
+    event's api_name.
+    """
+    if rows:
+        gr.Examples(
+            rows,
+            inputs=inputs,
+            outputs=outputs,
+            fn=fn,
+            run_on_click=True,
+            cache_examples=False,
+            api_name=api_name,
+            api_visibility="undocumented",
+            label=label,
+        )

@@ -11,7 +11,7 @@ from gan_demo.imaging import make_grid
 from gan_demo.store import ModelStore
 from gan_demo.tasks import sample_images
 from gan_demo.tasks.sample import MAX_SAMPLES, SEED_MODULUS
-from gan_demo.ui.common import model_card_markdown, model_choices, user_errors
+from gan_demo.ui.common import model_card_markdown, model_choices, runnable_examples, user_errors
 
 
 def build_sample_tab(store: ModelStore) -> None:
@@ -74,16 +74,12 @@ def build_sample_tab(store: ModelStore) -> None:
             gallery = gr.Gallery(label="Single images", format="png", columns=8, height="auto")
 
     run.click(sample, [model, seed, count, scale, size], [grid, gallery], api_name="sample", concurrency_id="model")
-    # after run.click: an Examples event that runs `fn` would otherwise claim its api_name
-    gr.Examples(
+    runnable_examples(
         [[choices[0][1], 42, 16, 1.0, 128], [choices[0][1], 2024, 4, 0.7, 256]] if choices else [],
         inputs=[model, seed, count, scale, size],
         outputs=[grid, gallery],
         fn=sample,
-        run_on_click=True,
-        cache_examples=False,
         api_name="sample_example",
-        api_visibility="undocumented",
         label="Try these (click a row to run it)",
     )
     shuffle.click(lambda: random.randrange(SEED_MODULUS), outputs=seed, api_name="random_seed", queue=False)

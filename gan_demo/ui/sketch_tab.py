@@ -12,7 +12,7 @@ from gan_demo.imaging import load_image
 from gan_demo.store import ModelStore
 from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.tasks.sketch import sketch_options, sketch_to_image
-from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
+from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, runnable_examples, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DISPLAY_SIDE = 256
@@ -147,27 +147,21 @@ def build_sketch_tab(store: ModelStore) -> None:
     )
     sketches = sorted((EXAMPLES_DIR / "sketches").glob("*.png"))
     if first and sketches:
-        gr.Examples(
+        runnable_examples(
             [[first, str(path)] for path in sketches],
             inputs=[model, upload],
             outputs=outputs,
             fn=from_upload,
-            run_on_click=True,
-            cache_examples=False,
             api_name="sketch_example",
-            api_visibility="undocumented",
             label="Example sketches (click one; it opens in “Upload”)",
         )
     photos = sorted(EXAMPLES_DIR.glob("*.jpg"))
     if first and photos:
-        gr.Examples(
+        runnable_examples(
             [[first, str(path), "xdog", 0.5, 3] for path in photos[:2]],
             inputs=[model, photo, method, threshold, stroke],
             outputs=outputs,
             fn=from_photo,
-            run_on_click=True,
-            cache_examples=False,
             api_name="sketch_photo_example",
-            api_visibility="undocumented",
             label="Example photos (traced, then coloured)",
         )

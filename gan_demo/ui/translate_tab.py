@@ -11,7 +11,7 @@ from gan_demo.imaging import fit_within
 from gan_demo.store import ModelStore
 from gan_demo.tasks import translate_image
 from gan_demo.tasks.translate import cycle_reconstruction, other_direction
-from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, user_errors
+from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, runnable_examples, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -108,7 +108,6 @@ def build_translate_tab(store: ModelStore) -> None:
         api_name="translate",
         concurrency_id="model",
     )
-    # after run.click: an Examples event that runs `fn` would otherwise claim its api_name
     rows = [[first, "a2b", str(path), 384, False] for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
     if "emoji-flat-modern" in [key for _, key in choices]:
         # flat → modern only: an example row cannot reliably pick the second direction of a model
@@ -117,15 +116,12 @@ def build_translate_tab(store: ModelStore) -> None:
             for path in sorted((EXAMPLES_DIR / "emoji").glob("*.png"))
         ]
     if first and rows:
-        gr.Examples(
+        runnable_examples(
             rows,
             inputs=[model, direction, image, max_side, show_cycle],
             outputs=[compare, result, reconstruction, cycle_note],
             fn=translate,
-            run_on_click=True,
-            cache_examples=False,
             api_name="translate_example",
-            api_visibility="undocumented",
             label="Try these (click a row to run it)",
         )
     model.change(
