@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Literal
 
 Task = Literal["sample", "translate", "sketch", "attributes", "stylize"]
@@ -290,7 +289,3 @@ class Registry:
 
     def __iter__(self) -> Iterator[ModelEntry]:
         return iter(self.entries())
-
-    def keys(self) -> MappingProxyType:
-        with self._lock:
-            return MappingProxyType(dict.fromkeys(self._entries))
