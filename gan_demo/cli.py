@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PIL import Image
@@ -144,24 +144,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _inputs(path: Path) -> Iterator[Path]:
+def _inputs(path: Path) -> list[Path]:
+    """The file, or the visible files of the folder; checked before any model is loaded."""
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         if not files:
             raise CliError(f"{path}: the folder has no files")
-        yield from files
-    elif path.exists():
-        yield path
-    else:
-        raise CliError(f"{path}: no such file or folder", EXIT_USAGE)
+        return files
+    if path.exists():
+        return [path]
+    raise CliError(f"{path}: no such file or folder", EXIT_USAGE)
 
 
-def _for_each_image(source: Path, out_dir: Path, convert: Callable[[Image.Image], dict[str, Image.Image]]) -> int:
+def _for_each_image(inputs: list[Path], out_dir: Path, convert: Callable[[Image.Image], dict[str, Image.Image]]) -> int:
     """Run `convert` on every readable image; write OUT/<stem><suffix>.png; report unreadable ones by name."""
     from gan_demo.imaging import InvalidImage, load_image
     from gan_demo.tasks.sketch import BlankSketch
 
-    inputs = list(_inputs(source))
     failures = 0
     for path in inputs:
         try:
@@ -190,10 +189,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
         raise CliError(
             f"{entry.key} only translates {', '.join(entry.weights)}; --direction {role} is not available", EXIT_USAGE
         )
-    _inputs(args.input).__next__()  # fail on a missing input before loading the model
+    inputs = _inputs(args.input)
     _, generator = store.get(entry.key, role)
     return _for_each_image(
-        args.input,
+        inputs,
         args.out,
         lambda image: {
             "": translate_image(
@@ -213,7 +212,7 @@ def cmd_sketch(args: argparse.Namespace) -> int:
 
     store = _store(args.device)
     entry = store.registry.get(args.model, "sketch")
-    _inputs(args.input).__next__()
+    inputs = _inputs(args.input)
     _, generator = store.get(entry.key)
 
     def convert(image: Image.Image) -> dict[str, Image.Image]:
@@ -223,7 +222,7 @@ def cmd_sketch(args: argparse.Namespace) -> int:
         seen, result = sketch_to_image(generator, image, device=store.device, size=entry.image_size, **options)
         return {"": result, "-sketch": seen} if args.save_sketch else {"": result}
 
-    return _for_each_image(args.input, args.out, convert)
+    return _for_each_image(inputs, args.out, convert)
 
 
 def cmd_later(args: argparse.Namespace) -> int:

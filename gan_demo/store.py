@@ -66,13 +66,17 @@ class ModelStore:
                 if cache_key in self._models:
                     self._models.move_to_end(cache_key)
                     return entry, self._models[cache_key]
-            module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
-            module = prepare_for_inference(module, compile=self._compile and entry.task in ("translate", "sketch"))
-            with self._lock:
-                self._models[cache_key] = module
-                self._loading.pop(cache_key, None)
-                while len(self._models) > self.capacity:
-                    self._models.popitem(last=False)
+            try:
+                module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
+                compile_it = self._compile and entry.task in ("translate", "sketch")
+                module = prepare_for_inference(module, compile=compile_it)
+                with self._lock:
+                    self._models[cache_key] = module
+                    while len(self._models) > self.capacity:
+                        self._models.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._loading.pop(cache_key, None)
         return entry, module
 
     def loaded(self) -> list[Key]:

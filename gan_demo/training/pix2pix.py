@@ -108,7 +108,6 @@ def train_pix2pix(
     device: torch.device,
     split: Path | None = None,
     max_seconds: float | None = None,
-    generator: UnetGenerator | None = None,
 ) -> tuple[UnetGenerator, Iterator[StepLog]]:
     """Load pairs with the same name in both folders (minus the held-out split) and train.
 
@@ -120,8 +119,7 @@ def train_pix2pix(
         raise ValueError(f"only {len(names)} training pairs in {source_dir} and {target_dir}")
     sources = load_folder(source_dir, names, config.size)
     targets = load_folder(target_dir, names, config.size)
-    built_generator, discriminator = build_pix2pix(config)
-    generator = generator or built_generator
+    generator, discriminator = build_pix2pix(config)
     trainer = Pix2PixTrainer(generator, discriminator, config, total_steps=steps, device=device)
     rng = torch.Generator().manual_seed(config.seed)
     batches = random_batches(sources, targets, batch_size=config.batch_size, generator=rng, paired=True)

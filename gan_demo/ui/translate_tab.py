@@ -41,13 +41,12 @@ def build_translate_tab(store: ModelStore) -> None:
         before = fit_within(source, int(max_side))
         role = direction or next(iter(entry.weights))
         work_side = entry.task_options.get("work_side")
-        if not show_cycle:
+        if not show_cycle or other_direction(role) not in entry.weights:
             progress(0.4, desc="Translating…")
             after = translate_image(generator, before, device=store.device, max_side=None, work_side=work_side)
-            return (before, after), after, None, ""
-        if other_direction(role) not in entry.weights:
-            after = translate_image(generator, before, device=store.device, max_side=None, work_side=work_side)
-            note = f"{entry.title} only translates one way, so there is no way back to reconstruct."
+            note = (
+                f"{entry.title} only translates one way, so there is no way back to reconstruct." if show_cycle else ""
+            )
             return (before, after), after, None, note
         progress(0.3, desc="Loading the way back…")
         _, backward = store.get(key, other_direction(role))
