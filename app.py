@@ -30,7 +30,7 @@ WARM_MODELS = ("faces-dcgan", "vintage")  # loaded in the background so the firs
 
 def create_app() -> tuple[gr.Blocks, ModelStore]:
     device = select_device(os.environ.get("GAN_DEMO_DEVICE", "auto"))
-    store = ModelStore(Registry(), device, compile_translators=compile_requested())
+    store = ModelStore(Registry(), device, compile_networks=compile_requested())
     demo = build_app(store, describe(device))
     demo.queue(max_size=16, default_concurrency_limit=1)
     return demo, store

@@ -7,6 +7,7 @@ set GAN_DEMO_DEBUG=1 to see tracebacks.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -47,9 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--model", default="faces-dcgan", help="registry key (see `gan-demo models`)")
     sample.add_argument("--n", type=int, default=16, help="number of images (1–64)")
     sample.add_argument("--seed", type=int, default=0, help="same seed, same images")
-    sample.add_argument("--latent-scale", type=float, default=1.0, help="truncation: <1 safer, >1 wilder")
-    sample.add_argument("--size", type=int, default=None, help="resize outputs to SIZE×SIZE px")
+    sample.add_argument("--latent-scale", type=float, default=1.0, help="multiplies z: <1 safer, >1 wilder")
+    sample.add_argument("--truncation", type=float, default=None, help="redraw latent values beyond ±T (BigGAN)")
+    sample.add_argument(
+        "--size", type=int, default=None, help="resize outputs to SIZE×SIZE px (default: the model's display size)"
+    )
     sample.add_argument("--out", required=True, type=Path, help="output folder (one PNG per image)")
+    sample.add_argument(
+        "--walk-to", type=int, default=None, metavar="SEED", help="instead: a looping GIF from --seed to this seed"
+    )
+    sample.add_argument("--frames", type=int, default=24, help="frames of the walk (2–120)")
+    sample.add_argument("--fps", type=float, default=12.0, help="frames per second of the walk")
+    sample.add_argument("--interpolation", choices=("slerp", "linear"), default="slerp", help="path of the walk")
 
     translate = sub.add_parser("translate", help="translate images with a CycleGAN generator")
     translate.add_argument("--model", default="vintage", help="registry key (see `gan-demo models`)")
@@ -88,22 +98,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _store(device_name: str, *, compile_translators: bool = False):
+def _store(device_name: str, *, compile_networks: bool = False):
     from gan_demo.device import select_device
     from gan_demo.registry import Registry
     from gan_demo.store import ModelStore
 
     try:
-        return ModelStore(Registry(), select_device(device_name), compile_translators=compile_translators)
+        return ModelStore(Registry(), select_device(device_name), compile_networks=compile_networks)
     except ValueError as error:
         raise CliError(str(error), EXIT_USAGE) from None
 
 
 def _save_png(image: Image.Image, path: Path) -> None:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    _write_file(path, buffer.getvalue())
+
+
+def _write_file(path: Path, data: bytes) -> None:
     """Write atomically: a failure leaves no partial file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".png.part", delete=False) as handle:
-        image.save(handle, format="PNG")
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=f"{path.suffix}.part", delete=False) as handle:
+        handle.write(data)
     os.replace(handle.name, path)
 
 
@@ -129,13 +145,34 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from gan_demo.tasks import sample_images
+    from gan_demo.tasks.sample import animation_bytes, render_latents, sample_images, walk_latents
 
     store = _store(args.device)
-    store.registry.get(args.model, "sample")
+    entry = store.registry.get(args.model, "sample")
+    size = args.size or entry.task_options.get("output_size")
     _, generator = store.get(args.model)
+    if args.walk_to is not None:
+        z = walk_latents(
+            generator.latent_dim,
+            args.seed,
+            args.walk_to,
+            args.frames,
+            interpolation=args.interpolation,
+            truncation=args.truncation,
+        )
+        frames = render_latents(generator, z, device=store.device, latent_scale=args.latent_scale, output_size=size)
+        path = args.out / f"{args.model}-walk-{args.seed}-{args.walk_to}.gif"
+        _write_file(path, animation_bytes(frames, fps=args.fps))
+        print(path)
+        return EXIT_OK
     images = sample_images(
-        generator, n=args.n, seed=args.seed, device=store.device, latent_scale=args.latent_scale, output_size=args.size
+        generator,
+        n=args.n,
+        seed=args.seed,
+        device=store.device,
+        latent_scale=args.latent_scale,
+        truncation=args.truncation,
+        output_size=size,
     )
     for index, image in enumerate(images):
         path = args.out / f"{args.model}-seed{args.seed}-{index:02d}.png"
@@ -182,7 +219,7 @@ def _for_each_image(inputs: list[Path], out_dir: Path, convert: Callable[[Image.
 def cmd_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
 
-    store = _store(args.device, compile_translators=args.compile)
+    store = _store(args.device, compile_networks=args.compile)
     entry = store.registry.get(args.model, "translate")
     role = args.direction or next(iter(entry.weights))
     if role not in entry.weights:

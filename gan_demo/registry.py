@@ -160,6 +160,44 @@ CATALOGUE: tuple[ModelEntry, ...] = (
         credit="Chien Liu, gan-face-generate 1.1.1 (PyPI), weights only; trained on Microsoft DigiFace-1M",
     ),
     ModelEntry(
+        key="emoji-fluent",
+        task="sample",
+        title="Emoji (FastGAN, 64 px)",
+        description=(
+            "A small FastGAN-style generator trained by this project on the shaded 'modern' Fluent emoji. "
+            "Each seed imagines an emoji that does not exist; 64×64 pixels, shown at 128 by default."
+        ),
+        architecture="fastgan_generator",
+        config={"latent_dim": 128, "image_size": 64, "base_channels": 16},
+        weights={"generator": WeightSource(bundled="emoji-fluent/generator")},
+        image_size=64,
+        licence="MIT",
+        credit=_FLUENT,
+        task_options={"output_size": 128},
+    ),
+    ModelEntry(
+        key="dcgan-mnist",
+        task="sample",
+        title="Handwritten digits (DCGAN, HugGAN)",
+        description=(
+            "A DCGAN trained on MNIST during the HugGAN sprint (huggan/dcgan-mnist). Downloaded from the Hub "
+            "on first use."
+        ),
+        architecture="dcgan_generator",
+        config={"latent_dim": 100, "base_channels": 64, "image_channels": 3},
+        weights={
+            "generator": WeightSource(
+                hub_repo="huggan/dcgan-mnist",
+                hub_file="pytorch_model.bin",
+                hub_revision="560a4cb52fb40dd9c9547a85e2b6fa4df7afe982",
+                layout="huggan_dcgan",
+            )
+        },
+        image_size=64,
+        licence="unspecified (see the Hub model card; HugGAN sprint model)",
+        credit="huggan/dcgan-mnist on the Hugging Face Hub, trained with the HugGAN DCGAN script",
+    ),
+    ModelEntry(
         key="vintage",
         task="translate",
         title="Photo → vintage (CycleGAN, ResNet-9)",

@@ -32,7 +32,7 @@ class ModelStore:
         capacity: int = 4,
         checkpoints_dir: Path | None = None,
         loader: Callable[..., nn.Module] = load_network,
-        compile_translators: bool = False,  # torch.compile image-to-image networks (see tasks/optimise.py)
+        compile_networks: bool = False,  # torch.compile the networks (see tasks/optimise.py)
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -41,7 +41,7 @@ class ModelStore:
         self.capacity = capacity
         self._checkpoints_dir = checkpoints_dir
         self._loader = loader
-        self._compile = compile_translators
+        self._compile = compile_networks
         self._models: OrderedDict[Key, nn.Module] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[Key, threading.Lock] = {}
@@ -68,8 +68,8 @@ class ModelStore:
                     return entry, self._models[cache_key]
             try:
                 module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
-                compile_it = self._compile and entry.task in ("translate", "sketch")
-                module = prepare_for_inference(module, compile=compile_it)
+                compile_it = self._compile and entry.task in ("translate", "sketch", "sample")
+                module = prepare_for_inference(module, compile=compile_it, channels_last=entry.task == "sample")
                 with self._lock:
                     self._models[cache_key] = module
                     while len(self._models) > self.capacity:

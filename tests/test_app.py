@@ -40,18 +40,38 @@ def test_all_six_tabs_are_present(app):
 def test_every_event_has_an_api_name_and_the_queue_is_bounded(app):
     demo, client = app
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/sample", "/translate", "/random_seed"} <= set(endpoints)
+    assert {"/sample", "/latent_walk", "/translate", "/random_seed"} <= set(endpoints)
     assert demo._queue.max_size == 16
 
 
 def test_sample_endpoint_same_seed_same_png_images(app):
     _, client = app
-    grid_a, gallery_a = client.predict("faces-dcgan", 11, 4, 1.0, 64, api_name="/sample")
-    grid_b, _ = client.predict("faces-dcgan", 11, 4, 1.0, 64, api_name="/sample")
-    grid_c, _ = client.predict("faces-dcgan", 12, 4, 1.0, 64, api_name="/sample")
+    grid_a, gallery_a = client.predict("faces-dcgan", 11, 4, 1.0, 0.0, 64, api_name="/sample")
+    grid_b, _ = client.predict("faces-dcgan", 11, 4, 1.0, 0.0, 64, api_name="/sample")
+    grid_c, _ = client.predict("faces-dcgan", 12, 4, 1.0, 0.0, 64, api_name="/sample")
     assert grid_a.endswith(".png") and len(gallery_a) == 4
     assert np.array_equal(read(grid_a), read(grid_b)) and not np.array_equal(read(grid_a), read(grid_c))
     assert read(gallery_a[0]["image"]).shape == (64, 64, 3)
+
+
+def test_truncation_changes_the_images_and_a_bad_seed_is_explained(app):
+    _, client = app
+    plain, _ = client.predict("faces-dcgan", 11, 2, 1.0, 0.0, 64, api_name="/sample")
+    truncated, _ = client.predict("faces-dcgan", 11, 2, 1.0, 0.5, 64, api_name="/sample")
+    assert not np.array_equal(read(plain), read(truncated))
+    with pytest.raises(Exception, match="less than minimum value 0"):
+        client.predict("faces-dcgan", -3, 2, 1.0, 0.0, 64, api_name="/sample")
+
+
+def test_latent_walk_endpoint_returns_a_looping_gif_from_seed_to_seed(app):
+    _, client = app
+    shown, download = client.predict("faces-dcgan", 11, 12, 6, 10, "slerp", 1.0, 0.0, 64, api_name="/latent_walk")
+    gif = Image.open(download)
+    assert gif.format == "GIF" and gif.n_frames == 10 and gif.size == (64, 64)  # 6 forward + 4 back
+    _, gallery = client.predict("faces-dcgan", 11, 1, 1.0, 0.0, 64, api_name="/sample")
+    first_frame = np.asarray(gif.convert("RGB"), dtype=float)
+    assert np.abs(first_frame - read(gallery[0]["image"])).mean() < 8  # the same face, up to GIF palette loss
+    assert Image.open(shown).format == "GIF"
 
 
 def test_translate_endpoint_keeps_aspect_and_returns_before_after(app):

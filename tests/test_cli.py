@@ -40,6 +40,17 @@ def test_sample_writes_one_png_per_image_and_is_reproducible(tmp_path, capsys):
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
 
 
+def test_sample_walk_writes_a_gif_and_truncation_is_reproducible(tmp_path):
+    argv = ["sample", "--seed", "3", "--walk-to", "4", "--frames", "4", "--size", "32", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    gif = Image.open(tmp_path / "faces-dcgan-walk-3-4.gif")
+    assert gif.n_frames == 6 and gif.size == (32, 32)
+    for out in ("a", "b"):
+        assert main(["sample", "--n", "2", "--truncation", "0.7", "--out", str(tmp_path / out)]) == 0
+    for path in (tmp_path / "a").glob("*.png"):
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
+
+
 def test_translate_a_folder_processes_good_files_and_names_bad_ones(tmp_path, capsys):
     inputs = tmp_path / "in"
     inputs.mkdir()

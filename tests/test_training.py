@@ -12,7 +12,9 @@ from PIL import Image
 from gan_demo.hub import load_network
 from gan_demo.models import PatchDiscriminator
 from gan_demo.registry import ModelEntry, WeightSource
+from gan_demo.training.augment import diff_augment
 from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
+from gan_demo.training.gan import GANConfig, train_gan
 from gan_demo.training.data import image_names, read_split, vary_strokes
 from gan_demo.training.loop import NonFiniteLoss, fit, save_run
 from gan_demo.training.losses import adversarial, cyclegan_generator_terms, gradient_penalty, pix2pix_generator_terms
@@ -28,8 +30,12 @@ def test_adversarial_losses_match_their_definitions():
     assert adversarial(logits, target_real=False, mode="lsgan") == pytest.approx((0 + 4) / 2)
     assert adversarial(torch.tensor([0.0]), target_real=True, mode="bce") == pytest.approx(0.693147, abs=1e-5)
     assert adversarial(logits, target_real=True, mode="wgan") == pytest.approx(-1.0)
-    with pytest.raises(ValueError, match="bce, lsgan, wgan"):
-        adversarial(logits, target_real=True, mode="hinge")
+    hinge = torch.tensor([-0.5, 0.5, 3.0])
+    assert adversarial(hinge, target_real=True, mode="hinge") == pytest.approx((1.5 + 0.5 + 0) / 3)
+    assert adversarial(hinge, target_real=False, mode="hinge") == pytest.approx((0.5 + 1.5 + 4.0) / 3)
+    assert adversarial(hinge, target_real=True, mode="hinge", for_generator=True) == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="bce, lsgan, wgan, hinge"):
+        adversarial(logits, target_real=True, mode="softplus")
 
 
 def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
@@ -195,3 +201,87 @@ def test_training_command_records_how_to_reproduce_the_run(tmp_path):
     assert record["command"].endswith(" ".join(argv[-2:])) and record["steps"] == 2
     assert record["config"]["base_channels"] == 4 and record["data"] == {"pairs": 6}
     assert (tmp_path / "run" / "generator" / "model.safetensors").is_file()
+
+
+def test_diff_augment_keeps_shapes_passes_gradients_and_draws_new_parameters_each_call():
+    x = (torch.rand(4, 3, 16, 16) * 2 - 1).requires_grad_(True)
+    rng = torch.Generator().manual_seed(0)
+    y = diff_augment(x, "color,translation,cutout", rng)
+    assert y.shape == x.shape
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert not torch.equal(diff_augment(x, "translation", rng), diff_augment(x, "translation", rng))
+    assert torch.equal(diff_augment(x, "", rng), x)
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        diff_augment(x, "colour", rng)
+
+
+def test_translation_repeats_the_border_instead_of_inventing_black():
+    white = torch.ones(8, 3, 16, 16)
+    assert torch.equal(diff_augment(white, "translation", torch.Generator().manual_seed(1)), white)
+
+
+def test_cutout_blanks_a_quarter_of_each_image():
+    out = diff_augment(torch.ones(5, 3, 16, 16), "cutout", torch.Generator().manual_seed(2))
+    assert ((out[:, 0] == 0).float().mean(dim=(1, 2)) == 0.25).all()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        GANConfig(architecture="fastgan", latent_dim=8, base_channels=2, disc_channels=4, batch_size=4, ema=0.9),
+        GANConfig(
+            architecture="dcgan",
+            latent_dim=8,
+            base_channels=2,
+            disc_channels=2,
+            batch_size=4,
+            gan_mode="bce",
+            augment="",
+            ema=0.0,
+        ),
+    ],
+    ids=["fastgan", "dcgan"],
+)
+def test_a_tiny_unconditional_run_changes_weights_keeps_losses_finite_and_saves(tmp_path, config):
+    folder = tmp_path / "emoji"
+    folder.mkdir()
+    for index in range(6):
+        image = Image.new("RGB", (64, 64), "white")
+        image.paste((200, 40 * index, 30), (16, 16, 48, 48))
+        image.save(folder / f"e{index}.png")
+    trainer, logs = train_gan(folder, config=config, steps=3, device=CPU)
+    before = {k: v.clone() for k, v in trainer.sampler.state_dict().items()}
+    history = list(logs)
+    assert [log.step for log in history] == [1, 2, 3] and history[-1].extra["images"] == 6
+    expected = {"G_gan", "D_real", "D_fake"} | ({"D_recon"} if config.architecture == "fastgan" else set())
+    assert set(history[-1].losses) == expected
+    assert all(torch.isfinite(torch.tensor(v)) for log in history for v in log.losses.values())
+    assert any(not torch.equal(before[k], v) for k, v in trainer.sampler.state_dict().items())
+    if config.ema:
+        assert trainer.sampler is not trainer.generator  # the average is what gets saved
+    save_run(tmp_path / "run", {"generator": trainer.sampler}, {"steps": 3})
+    entry = ModelEntry(
+        key="run",
+        task="sample",
+        title="t",
+        description="d",
+        architecture=f"{config.architecture}_generator",
+        config={},
+        weights={"generator": WeightSource(bundled="run/generator")},
+        image_size=64,
+        licence="MIT",
+        credit="tests",
+    )
+    loaded = load_network(entry, "generator", device=CPU, checkpoints_dir=tmp_path)
+    z = torch.randn(2, 8)
+    torch.testing.assert_close(loaded(z), trainer.sampler.eval()(z), atol=2e-2, rtol=0)  # saved as fp16
+
+
+def test_gan_config_refuses_what_it_cannot_train():
+    with pytest.raises(ValueError, match="64"):
+        GANConfig(architecture="dcgan", size=128)
+    with pytest.raises(ValueError, match="architecture"):
+        GANConfig(architecture="stylegan9")
+    with pytest.raises(ValueError, match="augmentation"):
+        GANConfig(augment="rotate")

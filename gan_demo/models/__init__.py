@@ -11,12 +11,15 @@ from typing import Any
 from torch import nn
 
 from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_demo.models.fastgan import FastGANDiscriminator, FastGANGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
 from gan_demo.models.unet import HugganUnetGenerator, UnetGenerator
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
+    "fastgan_generator": FastGANGenerator,
+    "fastgan_discriminator": FastGANDiscriminator,
     "resnet_generator": ResnetGenerator,
     "patch_discriminator": PatchDiscriminator,
     "unet_generator": UnetGenerator,
@@ -40,6 +43,8 @@ __all__ = [
     "ARCHITECTURES",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "FastGANDiscriminator",
+    "FastGANGenerator",
     "HugganUnetGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",

@@ -51,11 +51,17 @@ def dcgan_tutorial(state: Mapping[str, torch.Tensor], expected: Mapping[str, tor
     return _strip_prefixes(state)
 
 
+def huggan_dcgan(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]) -> StateDict:
+    """HugGAN sprint DCGAN generators (huggingface/community-events, `model.N`): our `main.N`, same indices."""
+    return {re.sub(r"^model\.", "main.", key): value for key, value in _strip_prefixes(state).items()}
+
+
 LAYOUTS: dict[str, Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tensor]], StateDict]] = {
     "native": native,
     "junyanz": junyanz,
     "vintagify": vintagify,
     "dcgan_tutorial": dcgan_tutorial,
+    "huggan_dcgan": huggan_dcgan,
 }
 
 

@@ -13,6 +13,7 @@ from torch import nn
 from gan_demo.models._mixin import HubModel
 
 NORMS = ("instance", "instance_affine", "batch")
+UPSAMPLES = ("transpose", "resize")
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:
@@ -50,6 +51,11 @@ class ResnetGenerator(nn.Module, HubModel):
     """Image [N, 3, H, W] in [-1, 1] → translated image, same shape; H and W must be multiples of 4.
 
     c7s1-64, d128, d256, R256 × n_blocks, u128, u64, c7s1-3 (the paper's appendix notation).
+
+    upsample="transpose" is the paper's (and the reference code's) fractionally strided convolution.
+    "resize" doubles the size with nearest-neighbour interpolation and then convolves (Odena, Dumoulin & Olah,
+    "Deconvolution and Checkerboard Artifacts", Distill 2016): same parameter count, no checkerboard
+    pattern, but the weights of the two kinds are not interchangeable.
     """
 
     size_multiple = 4  # two stride-2 downsamplings
@@ -63,8 +69,11 @@ class ResnetGenerator(nn.Module, HubModel):
         n_blocks: int = 9,  # 9 for 256 px training, 6 for 128 px
         norm: str = "instance",  # one of NORMS
         dropout: bool = False,  # Dropout(0.5) inside residual blocks
+        upsample: str = "transpose",  # one of UPSAMPLES
     ) -> None:
         super().__init__()
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"unknown upsample {upsample!r}; choose one of {', '.join(UPSAMPLES)}")
         use_bias = norm != "batch"  # batch norm has its own shift
         c = base_channels
         layers: list[nn.Module] = [
@@ -82,7 +91,7 @@ class ResnetGenerator(nn.Module, HubModel):
         layers += [ResnetBlock(c * 4, norm=norm, dropout=dropout, use_bias=use_bias) for _ in range(n_blocks)]
         for mult in (4, 2):  # upsample
             layers += [
-                nn.ConvTranspose2d(c * mult, c * mult // 2, 3, stride=2, padding=1, output_padding=1, bias=use_bias),
+                *_upsample_layers(upsample, c * mult, c * mult // 2, bias=use_bias),
                 norm_layer(norm, c * mult // 2),
                 nn.ReLU(),
             ]
@@ -92,6 +101,20 @@ class ResnetGenerator(nn.Module, HubModel):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 4 → [N, out_channels, H, W]."""
         return self.model(image)
+
+
+def _upsample_layers(kind: str, in_channels: int, out_channels: int, *, bias: bool) -> list[nn.Module]:
+    """×2 upsampling. Each kind is one module holding weights plus parameter-free helpers."""
+    if kind == "transpose":
+        return [nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1, bias=bias)]
+    # "resize": nn.Sequential keeps the reference's module numbering (one slot per upsampling step)
+    return [
+        nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(in_channels, out_channels, 3, bias=bias),
+        )
+    ]
 
 
 class PatchDiscriminator(nn.Module, HubModel):

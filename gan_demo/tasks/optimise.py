@@ -5,10 +5,18 @@ peak, and exact rewrites (sub-pixel instead of transposed convolutions, channels
 torch.compile (Inductor) is about 1.25× faster on the ResNet generator, but each new input shape costs
 ~30 s of compilation on 2 cores: worth it for a folder of same-sized images, not for one interactive
 upload. So compiling is opt-in: `gan-demo translate --compile`, or GAN_DEMO_COMPILE=1 for the app.
+
+Unconditional generators (DCGAN, FastGAN) run faster with channels-last weights (about 1.1× and 1.5× at a
+batch of 16 on this CPU), unlike the ResNet translator, so the store asks for it for sampling only.
+
+Always done, because it is exact: batch norm in eval mode is a per-channel affine map, so it is folded into
+the convolution before it (the DCGAN and FastGAN generators have one after nearly every convolution).
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 
 import torch
@@ -19,9 +27,55 @@ def compile_requested() -> bool:
     return os.environ.get("GAN_DEMO_COMPILE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def prepare_for_inference(module: nn.Module, *, compile: bool = False) -> nn.Module:
-    """`module` in eval mode, optionally wrapped by torch.compile (dynamic shapes; attributes still readable)."""
+_FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d)
+
+
+@torch.no_grad()
+def _folded(conv: nn.Conv2d | nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> nn.Module:
+    """A copy of `conv` that also applies `norm` (eval mode): w' = w·γ/σ, b' = (b − μ)·γ/σ + β."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    fused = copy.deepcopy(conv)
+    shape = (1, -1, 1, 1) if isinstance(conv, nn.ConvTranspose2d) else (-1, 1, 1, 1)  # output-channel axis
+    fused.weight.copy_(conv.weight * scale.reshape(shape))
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
+    fused.bias = nn.Parameter((bias - norm.running_mean) * scale + norm.bias)
+    return fused
+
+
+def fold_batch_norm(module: nn.Module) -> int:
+    """Fold every eval-mode BatchNorm2d that directly follows a convolution in an nn.Sequential; in place.
+
+    Returns how many were folded. Only ungrouped convolutions whose output feeds nothing but the norm
+    (adjacent in a Sequential) qualify, so the result computes the same function.
+    """
+    folded = 0
+    for parent in list(module.modules()):
+        if not isinstance(parent, nn.Sequential):
+            continue
+        children = list(parent.named_children())
+        for (name, conv), (norm_name, norm) in itertools.pairwise(children):
+            if (
+                isinstance(conv, _FOLDABLE)
+                and conv.groups == 1
+                and isinstance(norm, nn.BatchNorm2d)
+                and not norm.training
+                and norm.affine
+                and norm.running_mean is not None
+                and norm.num_features == conv.out_channels
+            ):
+                setattr(parent, name, _folded(conv, norm))
+                setattr(parent, norm_name, nn.Identity())
+                folded += 1
+    return folded
+
+
+def prepare_for_inference(module: nn.Module, *, compile: bool = False, channels_last: bool = False) -> nn.Module:
+    """`module` in eval mode with batch norm folded; optionally channels-last, and wrapped by torch.compile
+    (dynamic shapes; `latent_dim` and `size_multiple` stay readable)."""
     module.eval()
+    fold_batch_norm(module)
+    if channels_last:
+        module.to(memory_format=torch.channels_last)
     if not compile:
         return module
     compiled = torch.compile(module, dynamic=True)

@@ -1,7 +1,8 @@
-"""Unconditional sampling: seed → latent vectors → images."""
+"""Unconditional sampling: seed → latent vectors → images, and walks through the latent space."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import torch
@@ -11,17 +12,92 @@ from torch import nn
 from gan_demo.tasks._tensors import from_signed_unit
 
 MAX_SAMPLES = 64
+MAX_FRAMES = 120
 SEED_MODULUS = 2**32
+INTERPOLATIONS = ("slerp", "linear")
 
 
-def latent_vectors(latent_dim: int, n: int, seed: int) -> torch.Tensor:
+def latent_vectors(latent_dim: int, n: int, seed: int, *, truncation: float | None = None) -> torch.Tensor:
     """[n, latent_dim] standard normal vectors, identical for a seed on every device.
 
     Drawn on the CPU with a private generator, so the global RNG is untouched and the same seed
     gives the same latents whether the network then runs on a CPU or a GPU.
+
+    truncation: the truncation trick of BigGAN (Brock, Donahue & Simonyan 2019): every component whose
+    magnitude exceeds the threshold is redrawn until none does. Lower thresholds give more typical, less
+    varied images. The first image of a seed does not depend on n.
     """
+    if truncation is not None and not truncation > 0:
+        raise ValueError(f"truncation threshold must be positive, got {truncation}")
     generator = torch.Generator(device="cpu").manual_seed(int(seed) % SEED_MODULUS)
-    return torch.randn(n, latent_dim, generator=generator)
+    rows = []
+    for _ in range(n):  # row by row, so image i of a seed is the same whatever n is
+        z = torch.randn(latent_dim, generator=generator)
+        if truncation is not None:
+            outside = z.abs() > truncation
+            while outside.any():
+                z[outside] = torch.randn(int(outside.sum()), generator=generator)
+                outside = z.abs() > truncation
+        rows.append(z)
+    return torch.stack(rows)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between two latent vectors for each t in [0, 1] → [len(t), D].
+
+    In high dimensions Gaussian samples lie near a sphere of radius √D; a straight line between two of them
+    dips towards the origin, where images turn bland. The great-circle path keeps the norm
+    (White, "Sampling Generative Networks", 2016). Falls back to a straight line for parallel vectors.
+    """
+    t = t.reshape(-1, 1).to(a.dtype)
+    cos = torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if omega.abs() < 1e-4:
+        return (1 - t) * a + t * b
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def walk_latents(
+    latent_dim: int,
+    seed_a: int,
+    seed_b: int,
+    frames: int,
+    *,
+    interpolation: str = "slerp",
+    truncation: float | None = None,
+) -> torch.Tensor:
+    """[frames, latent_dim]: from image #0 of seed_a to image #0 of seed_b, both ends included."""
+    if not 2 <= frames <= MAX_FRAMES:
+        raise ValueError(f"frames must be between 2 and {MAX_FRAMES}, got {frames}")
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {', '.join(INTERPOLATIONS)}, got {interpolation!r}")
+    a = latent_vectors(latent_dim, 1, seed_a, truncation=truncation)[0]
+    b = latent_vectors(latent_dim, 1, seed_b, truncation=truncation)[0]
+    t = torch.linspace(0.0, 1.0, frames)
+    if interpolation == "slerp":
+        return slerp(a, b, t)
+    return (1 - t[:, None]) * a + t[:, None] * b
+
+
+def animation_bytes(frames: list[Image.Image], *, fps: float = 12.0, boomerang: bool = True) -> bytes:
+    """An endlessly looping animated GIF of the frames (played forward then back when `boomerang`)."""
+    if not frames:
+        raise ValueError("no frames to animate")
+    if not 1 <= fps <= 50:
+        raise ValueError(f"frames per second must be between 1 and 50, got {fps}")
+    sequence = frames + frames[-2:0:-1] if boomerang and len(frames) > 2 else frames
+    buffer = io.BytesIO()
+    sequence[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=sequence[1:],
+        duration=round(1000 / fps),
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
+    return buffer.getvalue()
 
 
 @torch.inference_mode()
@@ -32,26 +108,54 @@ def sample_images(
     seed: int,
     device: torch.device,
     latent_scale: float = 1.0,
+    truncation: float | None = None,
     output_size: int | None = None,
     batch_size: int = 16,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Image.Image]:
     """Draw `n` images from an unconditional generator exposing `latent_dim`.
 
-    latent_scale multiplies z (values below 1 trade variety for fidelity, the "truncation" knob);
-    output_size resizes the square outputs (nearest-neighbour upsampling keeps pixels crisp).
+    latent_scale multiplies z (values below 1 trade variety for fidelity); truncation redraws components
+    beyond a threshold (see `latent_vectors`); output_size resizes the square outputs.
     """
     if not 1 <= n <= MAX_SAMPLES:
         raise ValueError(f"number of images must be between 1 and {MAX_SAMPLES}, got {n}")
+    z = latent_vectors(generator.latent_dim, n, seed, truncation=truncation)
+    return render_latents(
+        generator,
+        z,
+        device=device,
+        latent_scale=latent_scale,
+        output_size=output_size,
+        batch_size=batch_size,
+        on_progress=on_progress,
+    )
+
+
+@torch.inference_mode()
+def render_latents(
+    generator: nn.Module,
+    z: torch.Tensor,
+    *,
+    device: torch.device,
+    latent_scale: float = 1.0,
+    output_size: int | None = None,
+    batch_size: int = 16,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[Image.Image]:
+    """Latent vectors [N, latent_dim] → N images, in batches; outputs resized to output_size² when given.
+
+    Enlarging uses bicubic interpolation, shrinking Lanczos.
+    """
     if not 0.0 < latent_scale <= 2.0:
         raise ValueError(f"latent scale must be in (0, 2], got {latent_scale}")
-    z = latent_vectors(generator.latent_dim, n, seed) * latent_scale
+    z = z * latent_scale
     images: list[Image.Image] = []
-    for start in range(0, n, batch_size):
+    for start in range(0, len(z), batch_size):
         images += from_signed_unit(generator(z[start : start + batch_size].to(device)))
         if on_progress is not None:
-            on_progress(len(images), n)
+            on_progress(len(images), len(z))
     if output_size and images[0].size != (output_size, output_size):
-        resample = Image.Resampling.NEAREST if output_size > images[0].width else Image.Resampling.LANCZOS
+        resample = Image.Resampling.BICUBIC if output_size > images[0].width else Image.Resampling.LANCZOS
         images = [image.resize((output_size, output_size), resample) for image in images]
     return images

@@ -1,4 +1,4 @@
-"""Train the bundled checkpoints: `python -m gan_demo.training {pix2pix,cyclegan} ...`.
+"""Train the bundled checkpoints: `python -m gan_demo.training {gan,pix2pix,cyclegan} ...`.
 
 The exact command used for each bundled model is recorded in its run.json and model card, so anyone can
 reproduce it. Progress is printed every --log-every steps; the run is saved (atomically) every
@@ -31,6 +31,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--save-every", type=float, default=300.0, help="seconds between saves")
+    parser.add_argument(
+        "--keep-every", type=int, default=None, help="also keep a copy of the run every N steps (in OUT-step-N)"
+    )
 
 
 def _config(cls: type, args: argparse.Namespace):
@@ -42,6 +45,19 @@ def _config(cls: type, args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gan_demo.training")
     sub = parser.add_subparsers(dest="family", required=True)
+    gan = sub.add_parser("gan", help="unconditional generator on one folder: DCGAN or FastGAN")
+    gan.add_argument("--images", type=Path, required=True, help="folder of training images")
+    gan.add_argument("--architecture", choices=("dcgan", "fastgan"), default=None)
+    gan.add_argument("--latent-dim", type=int, default=None)
+    gan.add_argument("--base-channels", type=int, default=None)
+    gan.add_argument("--disc-channels", type=int, default=None)
+    gan.add_argument("--batch-size", type=int, default=None)
+    gan.add_argument("--lr", type=float, default=None)
+    gan.add_argument("--gan-mode", choices=("bce", "lsgan", "wgan", "hinge"), default=None, help="adversarial loss")
+    gan.add_argument("--augment", default=None, help='DiffAugment policy, e.g. "color,translation,cutout"; "" for none')
+    gan.add_argument("--ema", type=float, default=None, help="generator weight averaging decay (0: off)")
+    gan.add_argument("--recon-weight", type=float, default=None, help="FastGAN D reconstruction loss weight")
+    _common(gan)
     p2p = sub.add_parser("pix2pix", help="paired image-to-image: sketch → colour")
     p2p.add_argument("--source", type=Path, required=True, help="folder of inputs (e.g. line art)")
     p2p.add_argument("--target", type=Path, required=True, help="folder of outputs with the same file names")
@@ -55,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     cyc.add_argument("--domain-b", type=Path, required=True, help="folder of domain B images")
     cyc.add_argument("--base-channels", type=int, default=None)
     cyc.add_argument("--n-blocks", type=int, default=None)
+    cyc.add_argument("--upsample", choices=("transpose", "resize"), default=None, help="generator decoder")
+    cyc.add_argument("--disc-layers", type=int, default=None, help="PatchGAN depth (3 → 70×70 patches)")
     cyc.add_argument("--batch-size", type=int, default=None)
     _common(cyc)
     args = parser.parse_args(argv)
@@ -64,7 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m gan_demo.training " + shlex.join(argv if argv is not None else sys.argv[1:])
     max_seconds = args.minutes * 60 if args.minutes else None
 
-    if args.family == "pix2pix":
+    if args.family == "gan":
+        from gan_demo.training.gan import GANConfig, train_gan
+
+        config = _config(GANConfig, args)
+        trainer, logs = train_gan(
+            args.images, config=config, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds
+        )
+        networks = {"generator": trainer.sampler, "discriminator": trainer.discriminator}
+    elif args.family == "pix2pix":
         from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
 
         config = _config(Pix2PixConfig, args)
@@ -112,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         if log.step % args.log_every == 0 or log.step == 1:
             terms = " ".join(f"{k}={v:.3f}" for k, v in log.losses.items())
             print(f"step {log.step:6d}  {log.seconds:7.0f}s  {terms}", flush=True)
+        if args.keep_every and log.step % args.keep_every == 0:
+            save_run(args.out.with_name(f"{args.out.name}-step-{log.step}"), networks, make_record(log))
         if time.perf_counter() - last_save > args.save_every:
             save_run(args.out, networks, make_record(log))
             last_save = time.perf_counter()

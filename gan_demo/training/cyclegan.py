@@ -26,6 +26,7 @@ class CycleGANConfig:
     size: int = 64  # training resolution (px, square)
     base_channels: int = 32  # generator ngf
     n_blocks: int = 6  # residual blocks (the paper uses 6 below 256 px)
+    upsample: str = "transpose"  # decoder: the paper's "transpose" or checkerboard-free "resize"
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
     batch_size: int = 4
@@ -38,7 +39,12 @@ class CycleGANConfig:
     seed: int = 0
 
     def generator_config(self) -> dict:
-        return {"base_channels": self.base_channels, "n_blocks": self.n_blocks, "norm": "instance"}
+        return {
+            "base_channels": self.base_channels,
+            "n_blocks": self.n_blocks,
+            "norm": "instance",
+            "upsample": self.upsample,
+        }
 
 
 class CycleGANTrainer:

@@ -11,16 +11,18 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-GAN_MODES = ("bce", "lsgan", "wgan")
+GAN_MODES = ("bce", "lsgan", "wgan", "hinge")
 Terms = dict[str, torch.Tensor]
 
 
-def adversarial(logits: torch.Tensor, *, target_real: bool, mode: str) -> torch.Tensor:
+def adversarial(logits: torch.Tensor, *, target_real: bool, mode: str, for_generator: bool = False) -> torch.Tensor:
     """How far D's logits are from saying "real" (target_real) or "fake".
 
     bce:   the original minimax loss in its non-saturating form (Goodfellow et al. 2014);
     lsgan: least squares on the raw outputs, real → 1, fake → 0 (Mao et al. 2017; CycleGAN's choice);
-    wgan:  the critic's mean score, negated for "real" (Arjovsky et al. 2017; pair with a gradient penalty).
+    wgan:  the critic's mean score, negated for "real" (Arjovsky et al. 2017; pair with a gradient penalty);
+    hinge: D pays only for logits on the wrong side of ±1, G raises the mean logit of its fakes
+           (Lim & Ye 2017, Miyato et al. 2018; FastGAN's choice). Only this loss needs `for_generator`.
     """
     if mode == "bce":
         target = torch.ones_like(logits) if target_real else torch.zeros_like(logits)
@@ -29,6 +31,10 @@ def adversarial(logits: torch.Tensor, *, target_real: bool, mode: str) -> torch.
         return F.mse_loss(logits, torch.full_like(logits, 1.0 if target_real else 0.0))
     if mode == "wgan":
         return -logits.mean() if target_real else logits.mean()
+    if mode == "hinge":
+        if for_generator:
+            return -logits.mean()
+        return F.relu(1.0 - logits).mean() if target_real else F.relu(1.0 + logits).mean()
     raise ValueError(f"unknown GAN loss {mode!r}; choose one of {', '.join(GAN_MODES)}")
 
 
@@ -60,7 +66,7 @@ def pix2pix_generator_terms(
 ) -> Terms:
     """pix2pix eq. (4): G* = arg min_G max_D L_cGAN(G, D) + λ L_L1(G)."""
     return {
-        "G_gan": adversarial(fake_logits, target_real=True, mode=mode),
+        "G_gan": adversarial(fake_logits, target_real=True, mode=mode, for_generator=True),
         "G_L1": lambda_l1 * F.l1_loss(fake, target),
     }
 
@@ -83,8 +89,8 @@ def cyclegan_generator_terms(
 ) -> Terms:
     """CycleGAN eq. (3) plus the identity mapping loss of section 5.2."""
     terms = {
-        "G_gan": adversarial(logits_fake_b, target_real=True, mode=mode),
-        "F_gan": adversarial(logits_fake_a, target_real=True, mode=mode),
+        "G_gan": adversarial(logits_fake_b, target_real=True, mode=mode, for_generator=True),
+        "F_gan": adversarial(logits_fake_a, target_real=True, mode=mode, for_generator=True),
         "cycle_a": lambda_cycle * F.l1_loss(rec_a, real_a),  # ‖F(G(a)) − a‖₁
         "cycle_b": lambda_cycle * F.l1_loss(rec_b, real_b),  # ‖G(F(b)) − b‖₁
     }

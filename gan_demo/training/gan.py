@@ -1,0 +1,163 @@
+"""Unconditional GAN training on one folder of images: DCGAN (the classic recipe) or FastGAN (small data).
+
+- "dcgan": Radford et al. 2016 as in the PyTorch tutorial: N(0, 0.02) init, non-saturating BCE loss,
+  Adam(2·10⁻⁴, β1 = 0.5), no augmentation, the generator's own weights are sampled.
+- "fastgan": Liu et al. 2021 (see gan_demo.models.fastgan): hinge loss, D also reconstructs real images
+  from its 8×8 features, DiffAugment (Zhao et al. 2020) on everything D sees, and an exponential moving
+  average of G's weights (Karras et al. 2018), which is the generator that is saved and sampled.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_demo.models import DCGANDiscriminator, DCGANGenerator, FastGANDiscriminator, FastGANGenerator
+from gan_demo.training.augment import diff_augment, parse_policy
+from gan_demo.training.data import flip_pairs, image_names, load_folder, random_batches, read_split, to_signed
+from gan_demo.training.loop import StepLog, fit
+from gan_demo.training.losses import adversarial
+from gan_demo.training.schedule import adam
+
+FAMILIES = ("dcgan", "fastgan")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    architecture: str = "fastgan"  # one of FAMILIES
+    size: int = 64  # training resolution (DCGAN: 64 only)
+    latent_dim: int = 128
+    base_channels: int = 16  # G width (FastGAN: at the output resolution; DCGAN: ngf)
+    disc_channels: int = 32  # D width (ndf)
+    batch_size: int = 16
+    lr: float = 2e-4
+    gan_mode: str = "hinge"  # see gan_demo.training.losses.GAN_MODES
+    augment: str = "color,translation,cutout"  # DiffAugment policy; "" for none
+    ema: float = 0.999  # decay of the averaged generator; 0 samples G itself
+    recon_weight: float = 1.0  # FastGAN D's self-supervised reconstruction loss
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.architecture not in FAMILIES:
+            raise ValueError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(FAMILIES)}")
+        if self.architecture == "dcgan" and self.size != 64:
+            raise ValueError("the DCGAN generator makes 64×64 images; use --size 64")
+        parse_policy(self.augment)
+
+    def generator_config(self) -> dict:
+        if self.architecture == "dcgan":
+            return {"latent_dim": self.latent_dim, "base_channels": self.base_channels}
+        return {"latent_dim": self.latent_dim, "image_size": self.size, "base_channels": self.base_channels}
+
+    def build(self) -> tuple[nn.Module, nn.Module]:
+        if self.architecture == "dcgan":
+            return DCGANGenerator(**self.generator_config()), DCGANDiscriminator(base_channels=self.disc_channels)
+        disc = FastGANDiscriminator(image_size=self.size, base_channels=self.disc_channels)
+        return FastGANGenerator(**self.generator_config()), disc
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN's initialisation: conv weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), shifts 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class GANTrainer:
+    def __init__(self, config: GANConfig, *, device: torch.device) -> None:
+        torch.manual_seed(config.seed)
+        self.config = config
+        self.device = device
+        self.generator, self.discriminator = (m.to(device).train() for m in config.build())
+        for module in (self.generator, self.discriminator):
+            dcgan_init(module)
+        self.averaged = copy.deepcopy(self.generator).eval().requires_grad_(False) if config.ema > 0 else None
+        self.opt_g = adam(self.generator.parameters(), lr=config.lr)
+        self.opt_d = adam(self.discriminator.parameters(), lr=config.lr)
+        self.rng = torch.Generator().manual_seed(config.seed)
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator to sample from: the weight average when there is one."""
+        return self.averaged if self.averaged is not None else self.generator
+
+    def _judge(self, images: torch.Tensor, *, reconstruct: bool = False):
+        images = diff_augment(images, self.config.augment, self.rng)
+        if reconstruct:
+            return self.discriminator(images, reconstruct=True), images
+        return self.discriminator(images)
+
+    def step(self, real: torch.Tensor) -> dict[str, float]:
+        c = self.config
+        z = torch.randn(real.shape[0], c.latent_dim, generator=self.rng).to(self.device)
+        fake = self.generator(z)
+
+        self.discriminator.requires_grad_(True)
+        self_supervised = c.architecture == "fastgan" and c.recon_weight > 0
+        terms: dict[str, torch.Tensor] = {}
+        if self_supervised:
+            (real_logits, recon), seen = self._judge(real, reconstruct=True)
+            target = F.adaptive_avg_pool2d(seen, recon.shape[-1])
+            terms["D_recon"] = c.recon_weight * F.l1_loss(recon, target)
+        else:
+            real_logits = self._judge(real)
+        terms["D_real"] = adversarial(real_logits, target_real=True, mode=c.gan_mode)
+        terms["D_fake"] = adversarial(self._judge(fake.detach()), target_real=False, mode=c.gan_mode)
+        self.opt_d.zero_grad(set_to_none=True)
+        sum(terms.values()).backward()
+        self.opt_d.step()
+
+        self.discriminator.requires_grad_(False)
+        g_loss = adversarial(self._judge(fake), target_real=True, mode=c.gan_mode, for_generator=True)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self._update_average()
+        return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        if self.averaged is None:
+            return
+        for avg, live in zip(self.averaged.parameters(), self.generator.parameters(), strict=True):
+            avg.lerp_(live, 1.0 - self.config.ema)
+        for avg, live in zip(self.averaged.buffers(), self.generator.buffers(), strict=True):
+            avg.copy_(live)  # batch-norm statistics follow the live generator
+
+
+def train_gan(
+    folder: Path,
+    *,
+    config: GANConfig,
+    steps: int,
+    device: torch.device,
+    split: Path | None = None,
+    max_seconds: float | None = None,
+) -> tuple[GANTrainer, Iterator[StepLog]]:
+    """Train on the images of `folder` minus the held-out names of `split`; mirrored at random."""
+    names = image_names(folder, exclude=read_split(split))
+    if len(names) < config.batch_size:
+        raise ValueError(f"{folder}: {len(names)} training images, fewer than one batch of {config.batch_size}")
+    images = load_folder(folder, names, config.size)
+    trainer = GANTrainer(config, device=device)
+    batches = random_batches(images, batch_size=config.batch_size, generator=trainer.rng, paired=True)
+
+    def step(_: int) -> dict[str, float]:
+        (real,) = flip_pairs(next(batches), trainer.rng)
+        return trainer.step(to_signed(real).to(device))
+
+    def logs() -> Iterator[StepLog]:
+        for log in fit(step, steps=steps, max_seconds=max_seconds):
+            log.extra["images"] = len(images)
+            yield log
+
+    return trainer, logs()
