@@ -8,7 +8,8 @@ resolution (64 px) and at 128 px (64 px model output upscaled):
   - mean L1 and SSIM in [0, 1] against the true counterpart, for the model and for the identity baseline
     (the input returned unchanged);
   - KID to the target style's validation images with EfficientNet-Lite0 features (×10³; not comparable
-    to Inception-based KID), for the model's outputs and for the inputs.
+    to Inception-based KID), for the model's outputs and for the inputs, both at full 128 px and at the
+    64 px the model works at (enlarged to 128 px exactly like the outputs).
 Writes benchmarks/results/cyclegan_validation.png (rows: flat, flat → modern, true modern, modern,
 modern → flat, true flat) and prints Markdown tables.
 """
@@ -54,7 +55,12 @@ def main() -> None:
         quality.append((label, "CycleGAN (ours)", *l1_and_ssim(outputs, truth), *l1_and_ssim(big, truth128)))
         quality.append((label, "identity baseline", *l1_and_ssim(inputs, truth), *l1_and_ssim(inputs128, truth128)))
         target_features = extract_features(truth128, features, device=CPU)
-        for what, images in (("CycleGAN outputs", big), ("inputs (identity)", inputs128)):
+        inputs_via_64 = [image.resize((128, 128), Image.Resampling.BICUBIC) for image in inputs]
+        for what, images in (
+            ("CycleGAN outputs (64 px, enlarged)", big),
+            ("inputs (identity) at 128 px", inputs128),
+            ("inputs (identity) at 64 px, enlarged", inputs_via_64),
+        ):
             mean, std = kid(target_features, extract_features(images, features, device=CPU), subsets=50)
             style.append((label, what, mean * 1e3, std * 1e3))
         picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]

@@ -14,8 +14,8 @@ from gan_demo.models import PatchDiscriminator
 from gan_demo.registry import ModelEntry, WeightSource
 from gan_demo.training.augment import diff_augment
 from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
-from gan_demo.training.gan import GANConfig, train_gan
 from gan_demo.training.data import image_names, read_split, vary_strokes
+from gan_demo.training.gan import GANConfig, train_gan
 from gan_demo.training.loop import NonFiniteLoss, fit, save_run
 from gan_demo.training.losses import adversarial, cyclegan_generator_terms, gradient_penalty, pix2pix_generator_terms
 from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
@@ -285,3 +285,19 @@ def test_gan_config_refuses_what_it_cannot_train():
         GANConfig(architecture="stylegan9")
     with pytest.raises(ValueError, match="augmentation"):
         GANConfig(augment="rotate")
+
+
+def test_batch_norm_recalibration_measures_the_generators_own_statistics():
+    from gan_demo.models import DCGANGenerator
+    from gan_demo.training.gan import recalibrate_batch_norm
+
+    generator = DCGANGenerator(latent_dim=8, base_channels=2)
+    first_norm = generator.main[1]
+    first_norm.running_mean.fill_(5.0)  # stale statistics, as a weight average inherits them
+    recalibrate_batch_norm(generator, 8, batches=3, batch_size=4, seed=1)
+    rng = torch.Generator().manual_seed(1)
+    z = torch.cat([torch.randn(4, 8, generator=rng) for _ in range(3)])
+    with torch.no_grad():
+        before_norm = generator.main[0](z.reshape(12, 8, 1, 1))
+    torch.testing.assert_close(first_norm.running_mean, before_norm.mean(dim=(0, 2, 3)), atol=1e-5, rtol=1e-4)
+    assert not generator.training and first_norm.momentum == 0.1

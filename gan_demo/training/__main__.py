@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         trainer, logs = train_gan(
             args.images, config=config, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds
         )
-        networks = {"generator": trainer.sampler, "discriminator": trainer.discriminator}
+        def networks() -> dict:
+            return {"generator": trainer.export_generator(), "discriminator": trainer.discriminator}
     elif args.family == "pix2pix":
         from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
 
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             split=args.split,
             max_seconds=max_seconds,
         )
-        networks = {"generator": generator}
+        def networks() -> dict:
+            return {"generator": generator}
     else:
         from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
 
@@ -117,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             split=args.split,
             max_seconds=max_seconds,
         )
-        networks = {"a2b": trainer.a_to_b, "b2a": trainer.b_to_a}
+        def networks() -> dict:
+            return {"a2b": trainer.a_to_b, "b2a": trainer.b_to_a}
 
     def make_record(log) -> dict:
         return {
@@ -139,12 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             terms = " ".join(f"{k}={v:.3f}" for k, v in log.losses.items())
             print(f"step {log.step:6d}  {log.seconds:7.0f}s  {terms}", flush=True)
         if args.keep_every and log.step % args.keep_every == 0:
-            save_run(args.out.with_name(f"{args.out.name}-step-{log.step}"), networks, make_record(log))
+            save_run(args.out.with_name(f"{args.out.name}-step-{log.step}"), networks(), make_record(log))
         if time.perf_counter() - last_save > args.save_every:
-            save_run(args.out, networks, make_record(log))
+            save_run(args.out, networks(), make_record(log))
             last_save = time.perf_counter()
     if log is not None:
-        save_run(args.out, networks, make_record(log))
+        save_run(args.out, networks(), make_record(log))
         print(f"saved {args.out} after {log.step} steps, {log.seconds:.0f} s", flush=True)
     return 0
 

@@ -72,6 +72,37 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(
+    generator: nn.Module,
+    latent_dim: int,
+    *,
+    batches: int = 50,
+    batch_size: int = 16,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> nn.Module:
+    """Replace the running statistics of every BatchNorm with exact averages over fresh random latents.
+
+    Eval-mode sampling normalises with running statistics. During training those track the live generator
+    as it changes (and, for a weight average, belong to other weights altogether), so an averaged generator
+    sampled in eval mode comes out washed-out grey. Measuring the statistics anew on the final weights fixes
+    that; the same seed gives the same statistics. Returns `generator`, in eval mode.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the calibration batches
+    generator.train()
+    rng = torch.Generator().manual_seed(seed)
+    for _ in range(batches if norms else 0):
+        generator(torch.randn(batch_size, latent_dim, generator=rng).to(device))
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+    return generator.eval()
+
+
 class GANTrainer:
     def __init__(self, config: GANConfig, *, device: torch.device) -> None:
         torch.manual_seed(config.seed)
@@ -89,6 +120,12 @@ class GANTrainer:
     def sampler(self) -> nn.Module:
         """The generator to sample from: the weight average when there is one."""
         return self.averaged if self.averaged is not None else self.generator
+
+    def export_generator(self) -> nn.Module:
+        """A copy of the sampler with batch-norm statistics measured on its own outputs, in eval mode."""
+        exported = copy.deepcopy(self.sampler)
+        recalibrate_batch_norm(exported, self.config.latent_dim, seed=self.config.seed, device=self.device)
+        return exported
 
     def _judge(self, images: torch.Tensor, *, reconstruct: bool = False):
         images = diff_augment(images, self.config.augment, self.rng)
