@@ -53,8 +53,8 @@ def variants(module: torch.nn.Module) -> dict[str, callable]:
         with torch.no_grad():
             return module(x)
 
-    ours = prepare_for_inference(module)
-    compiled = prepare_for_inference(module, compile=True)
+    ours = prepare_for_inference(copy.deepcopy(module))  # it works in place; the reference stays untouched
+    compiled = prepare_for_inference(copy.deepcopy(module), compile=True)
 
     def our_path(x):
         with torch.inference_mode():

@@ -162,3 +162,15 @@ def test_reverse_direction_of_a_one_way_model_is_explained(app):
         client.predict(
             "vintage", "b2a", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, False, api_name="/translate"
         )
+
+
+def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened():
+    from app import create_app
+    from tests.conftest import tiny_entry
+
+    demo, store = create_app()  # not launched: the handler is called directly
+    refresh = next(fn for fn in demo.fns.values() if fn.api_name == "sample_models")
+    before = {key for _, key in refresh.fn()["choices"]}
+    store.registry.add(tiny_entry("my-finetune", task="sample", bundled="nowhere"))
+    after = {key for _, key in refresh.fn()["choices"]}
+    assert after - before == {"my-finetune"}

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         trainer, logs = train_gan(
             args.images, config=config, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds
         )
+
         def networks() -> dict:
             return {"generator": trainer.export_generator(), "discriminator": trainer.discriminator}
     elif args.family == "pix2pix":
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             split=args.split,
             max_seconds=max_seconds,
         )
+
         def networks() -> dict:
             return {"generator": generator}
     else:
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             split=args.split,
             max_seconds=max_seconds,
         )
+
         def networks() -> dict:
             return {"a2b": trainer.a_to_b, "b2a": trainer.b_to_a}
 

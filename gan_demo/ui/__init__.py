@@ -6,6 +6,7 @@ import gradio as gr
 
 from gan_demo import __version__
 from gan_demo.store import ModelStore
+from gan_demo.ui.common import model_choices
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
 from gan_demo.ui.translate_tab import build_translate_tab
@@ -25,8 +26,15 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
             elem_classes="gan-header",
         )
         with gr.Tabs():
-            with gr.Tab("Sample", id="sample"):
-                build_sample_tab(store)
+            with gr.Tab("Sample", id="sample") as sample_tab:
+                sample_model = build_sample_tab(store)
+            sample_tab.select(
+                lambda: gr.update(choices=model_choices(store.registry, "sample")),
+                outputs=sample_model,
+                api_name="sample_models",
+                api_visibility="undocumented",
+                queue=False,
+            )
             with gr.Tab("CycleGAN", id="cyclegan"):
                 build_translate_tab(store)
             with gr.Tab("Sketch → image", id="sketch"):

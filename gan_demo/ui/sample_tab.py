@@ -50,7 +50,8 @@ def _forget_old_files(folder: Path, max_age_s: float = 3600.0) -> None:
             path.unlink(missing_ok=True)
 
 
-def build_sample_tab(store: ModelStore) -> None:
+def build_sample_tab(store: ModelStore) -> gr.Dropdown:
+    """Build the tab; returns its model dropdown so the app can refresh the choices (new fine-tuned runs)."""
     choices = model_choices(store.registry, "sample")
     first = choices[0][1] if choices else None
     scratch = Path(tempfile.mkdtemp(prefix="gan-demo-walks-"))
@@ -208,3 +209,4 @@ def build_sample_tab(store: ModelStore) -> None:
         api_visibility="undocumented",
         queue=False,
     )
+    return model
