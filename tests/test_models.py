@@ -95,3 +95,14 @@ def test_a_mismatched_layout_is_reported_not_half_loaded(tmp_path):
     torch.save(state, tmp_path / "G.pth")
     with pytest.raises(WeightsInvalid, match="Missing key"):
         load_network(tiny_entry(layout="junyanz"), "a2b", device=torch.device("cpu"), explicit=tmp_path / "G.pth")
+
+
+def test_resize_convolution_decoder_has_the_same_size_and_no_transposed_convolutions():
+    transpose = ResnetGenerator(base_channels=4, n_blocks=1)
+    resize = ResnetGenerator(base_channels=4, n_blocks=1, upsample="resize").eval()
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(transpose) == count(resize)
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in resize.modules())
+    assert resize(torch.zeros(1, 3, 20, 36)).shape == (1, 3, 20, 36)
+    with pytest.raises(ValueError, match="upsample"):
+        ResnetGenerator(upsample="pixelshuffle")

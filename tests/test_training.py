@@ -301,3 +301,26 @@ def test_batch_norm_recalibration_measures_the_generators_own_statistics():
         before_norm = generator.main[0](z.reshape(12, 8, 1, 1))
     torch.testing.assert_close(first_norm.running_mean, before_norm.mean(dim=(0, 2, 3)), atol=1e-5, rtol=1e-4)
     assert not generator.training and first_norm.momentum == 0.1
+
+
+def test_random_crops_cut_windows_of_the_requested_size_from_each_image():
+    from gan_demo.training.data import random_crops
+
+    batch = torch.arange(2 * 1 * 6 * 6).reshape(2, 1, 6, 6)
+    crops = random_crops(batch, 3, torch.Generator().manual_seed(0))
+    assert crops.shape == (2, 1, 3, 3)
+    for image, crop in zip(batch, crops, strict=True):
+        top, left = divmod(int(crop[0, 0, 0]) % 36, 6)
+        assert torch.equal(crop, image[:, top : top + 3, left : left + 3])
+    with pytest.raises(ValueError, match="larger"):
+        random_crops(batch, 7, torch.Generator())
+
+
+def test_cyclegan_can_train_on_crops_and_the_generator_then_takes_the_full_size(tmp_path):
+    dir_a, dir_b = make_pairs(tmp_path, size=32)
+    config = CycleGANConfig(
+        size=32, crop=16, base_channels=4, n_blocks=1, disc_channels=4, batch_size=2, history=3, upsample="resize"
+    )
+    trainer, logs = train_cyclegan(dir_a, dir_b, config=config, steps=2, device=CPU)
+    assert len(list(logs)) == 2
+    assert trainer.a_to_b.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)

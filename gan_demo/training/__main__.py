@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     cyc.add_argument("--domain-b", type=Path, required=True, help="folder of domain B images")
     cyc.add_argument("--base-channels", type=int, default=None)
     cyc.add_argument("--n-blocks", type=int, default=None)
+    cyc.add_argument("--crop", type=int, default=None, help="train on random CROP×CROP windows of --size images")
     cyc.add_argument("--upsample", choices=("transpose", "resize"), default=None, help="generator decoder")
     cyc.add_argument("--disc-layers", type=int, default=None, help="PatchGAN depth (3 → 70×70 patches)")
     cyc.add_argument("--batch-size", type=int, default=None)

@@ -15,7 +15,15 @@ from pathlib import Path
 import torch
 
 from gan_demo.models import PatchDiscriminator, ResnetGenerator
-from gan_demo.training.data import flip_pairs, image_names, load_folder, random_batches, read_split, to_signed
+from gan_demo.training.data import (
+    flip_pairs,
+    image_names,
+    load_folder,
+    random_batches,
+    random_crops,
+    read_split,
+    to_signed,
+)
 from gan_demo.training.loop import StepLog, fit
 from gan_demo.training.losses import cyclegan_generator_terms, discriminator_terms
 from gan_demo.training.schedule import ImageHistory, adam, linear_decay
@@ -23,7 +31,8 @@ from gan_demo.training.schedule import ImageHistory, adam, linear_decay
 
 @dataclass(frozen=True)
 class CycleGANConfig:
-    size: int = 64  # training resolution (px, square)
+    size: int = 64  # resolution the images are loaded at (px, square)
+    crop: int | None = None  # train on random crop×crop windows of them (None: whole images)
     base_channels: int = 32  # generator ngf
     n_blocks: int = 6  # residual blocks (the paper uses 6 below 256 px)
     upsample: str = "transpose"  # decoder: the paper's "transpose" or checkerboard-free "resize"
@@ -124,7 +133,10 @@ def train_cyclegan(
     batches = random_batches(set_a, set_b, batch_size=config.batch_size, generator=rng, paired=False)
 
     def step(_: int) -> dict[str, float]:
-        real_a, real_b = (to_signed(t) for t in flip_pairs(next(batches), rng))
+        real_a, real_b = flip_pairs(next(batches), rng)
+        if config.crop:
+            real_a, real_b = random_crops(real_a, config.crop, rng), random_crops(real_b, config.crop, rng)
+        real_a, real_b = to_signed(real_a), to_signed(real_b)
         return trainer.step(real_a.to(device), real_b.to(device))
 
     def logs() -> Iterator[StepLog]:

@@ -83,3 +83,16 @@ def vary_strokes(sketch: torch.Tensor, generator: torch.Generator) -> torch.Tens
     if choice == 1:  # thinner dark strokes: dilate the white background
         return F.max_pool2d(sketch, 3, stride=1, padding=1)
     return -F.max_pool2d(-sketch, 3, stride=1, padding=1)  # thicker dark strokes
+
+
+def random_crops(batch: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """A random size×size window of each image of [N, C, H, W] (CycleGAN's "load 286, crop 256")."""
+    n, _, height, width = batch.shape
+    if size > min(height, width):
+        raise ValueError(f"crop {size} is larger than the {height}×{width} images")
+    tops = torch.randint(0, height - size + 1, (n,), generator=generator).tolist()
+    lefts = torch.randint(0, width - size + 1, (n,), generator=generator).tolist()
+    windows = [
+        image[:, top : top + size, left : left + size] for image, top, left in zip(batch, tops, lefts, strict=True)
+    ]
+    return torch.stack(windows)
