@@ -25,7 +25,7 @@ from gan_demo.tasks.optimise import compile_requested
 from gan_demo.ui import CSS, build_app
 
 log = logging.getLogger("gan_demo")
-WARM_MODELS = ("faces-dcgan", "vintage")  # loaded in the background so the first click is quick
+WARM_MODELS = ("faces-dcgan", "emoji-fluent", "vintage")  # loaded in the background so the first click is quick
 
 
 def create_app() -> tuple[gr.Blocks, ModelStore]:
