@@ -120,6 +120,9 @@ def _write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=f"{path.suffix}.part", delete=False) as handle:
         handle.write(data)
+    umask = os.umask(0)  # a temporary file is private (0600); give the result the usual permissions
+    os.umask(umask)
+    os.chmod(handle.name, 0o666 & ~umask)
     os.replace(handle.name, path)
 
 

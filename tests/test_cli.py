@@ -101,3 +101,16 @@ def test_module_entry_point_runs_without_traceback():
         timeout=120,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr and "nowhere.png" in result.stderr
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        assert main(["sample", "--n", "1", "--out", str(tmp_path)]) == 0
+    finally:
+        os.umask(umask)
+    (written,) = tmp_path.glob("*.png")
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
