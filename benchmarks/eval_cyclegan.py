@@ -3,13 +3,13 @@
     python -m benchmarks.eval_cyclegan [--weights runs/emoji-flat-modern]
 
 The model was trained unpaired, but the emoji sets are paired by name, so each output can be compared with
-its true counterpart. For each direction (a2b: flat → modern, b2a: modern → flat), at the training
-resolution (64 px) and at 128 px (64 px model output upscaled):
+its true counterpart. For each direction (a2b: flat → modern, b2a: modern → flat), at the model's
+resolution (the registry's image_size, 128 px):
   - mean L1 and SSIM in [0, 1] against the true counterpart, for the model and for the identity baseline
     (the input returned unchanged);
   - KID to the target style's validation images with EfficientNet-Lite0 features (×10³; not comparable
-    to Inception-based KID), for the model's outputs and for the inputs, both at full 128 px and at the
-    64 px the model works at (enlarged to 128 px exactly like the outputs).
+    to Inception-based KID), for the model's outputs and for the inputs; all images in one subset, so the
+    spread is 0.
 Writes benchmarks/results/cyclegan_validation.png (rows: flat, flat → modern, true modern, modern,
 modern → flat, true flat) and prints Markdown tables.
 """
@@ -20,7 +20,6 @@ import argparse
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 from benchmarks.common import OUT, l1_and_ssim, load, validation_names
 from gan_demo.hub import load_network
@@ -49,18 +48,11 @@ def main() -> None:
         generator = load_network(entry, role, device=CPU, explicit=explicit)
         inputs, truth = load(source_style, names, size), load(target_style, names, size)
         outputs = [translate_image(generator, image, device=CPU, max_side=None) for image in inputs]
-        big = [o.resize((128, 128), Image.Resampling.BICUBIC) for o in outputs]
-        inputs128, truth128 = load(source_style, names, 128), load(target_style, names, 128)
         label = f"{source_style.split('-')[1]} → {target_style.split('-')[1]}"
-        quality.append((label, "CycleGAN (ours)", *l1_and_ssim(outputs, truth), *l1_and_ssim(big, truth128)))
-        quality.append((label, "identity baseline", *l1_and_ssim(inputs, truth), *l1_and_ssim(inputs128, truth128)))
-        target_features = extract_features(truth128, features, device=CPU)
-        inputs_via_64 = [image.resize((128, 128), Image.Resampling.BICUBIC) for image in inputs]
-        for what, images in (
-            ("CycleGAN outputs (64 px, enlarged)", big),
-            ("inputs (identity) at 128 px", inputs128),
-            ("inputs (identity) at 64 px, enlarged", inputs_via_64),
-        ):
+        quality.append((label, "CycleGAN (ours)", *l1_and_ssim(outputs, truth)))
+        quality.append((label, "identity baseline", *l1_and_ssim(inputs, truth)))
+        target_features = extract_features(truth, features, device=CPU)
+        for what, images in (("CycleGAN outputs", outputs), ("inputs (identity)", inputs)):
             mean, std = kid(target_features, extract_features(images, features, device=CPU), subsets=50)
             style.append((label, what, mean * 1e3, std * 1e3))
         picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]
@@ -70,10 +62,10 @@ def main() -> None:
         OUT / "cyclegan_validation.png"
     )
     print(f"validation pairs: {len(names)} (fluent-flat ↔ fluent-modern)\n")
-    print(f"| direction | method | L1 @{size} ↓ | SSIM @{size} ↑ | L1 @128 ↓ | SSIM @128 ↑ |")
-    print("|---|---|---|---|---|---|")
+    print(f"| direction | method | L1 @{size} ↓ | SSIM @{size} ↑ |")
+    print("|---|---|---|---|")
     for row in quality:
-        print(f"| {row[0]} | {row[1]} | {row[2]:.4f} | {row[3]:.4f} | {row[4]:.4f} | {row[5]:.4f} |")
+        print(f"| {row[0]} | {row[1]} | {row[2]:.4f} | {row[3]:.4f} |")
     print("\n| direction | images compared with the target style | KID ×10³ ↓ (± std) |\n|---|---|---|")
     for label, what, mean, std in style:
         print(f"| {label} | {what} | {mean:.2f} ± {std:.2f} |")

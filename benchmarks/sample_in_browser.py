@@ -27,7 +27,7 @@ def main(url: str) -> None:
         page.get_by_label("Seed").first.fill("3")
         start = time.perf_counter()
         page.get_by_role("button", name="Generate").click()
-        page.locator("img[alt='Grid'], [data-testid='image'] img").first.wait_for(timeout=60_000)
+        page.locator("img[src*='gradio_api/file=']").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         print(f"grid shown after {time.perf_counter() - start:.1f} s")
         page.screenshot(path=str(OUT / "sample-tab-screen.png"), full_page=True)

@@ -235,20 +235,20 @@ CATALOGUE: tuple[ModelEntry, ...] = (
     ModelEntry(
         key="emoji-flat-modern",
         task="translate",
-        title="Emoji: flat ↔ modern (CycleGAN, 64 px)",
+        title="Emoji: flat ↔ modern (CycleGAN, 128 px)",
         description=(
             "Turns flat emoji into the shaded 'modern' Fluent style and back. Trained unpaired (the model "
             "never saw which flat emoji matches which modern one). Works best on emoji-like pictures."
         ),
         architecture="resnet_generator",
-        config={"base_channels": 24, "n_blocks": 6, "norm": "instance"},
+        config={"base_channels": 24, "n_blocks": 6, "norm": "instance", "upsample": "resize"},
         weights={
             "a2b": WeightSource(bundled="emoji-flat-modern/a2b"),
             "b2a": WeightSource(bundled="emoji-flat-modern/b2a"),
         },
         directions={"a2b": "flat → modern", "b2a": "modern → flat"},
-        image_size=64,
-        task_options={"work_side": 64},  # translate at the training scale, then upscale
+        image_size=128,
+        task_options={"work_side": 128},  # translate at the training scale, then upscale
         licence="MIT",
         credit=_FLUENT,
     ),
