@@ -4,7 +4,7 @@ Settings come from the environment:
   GRADIO_SERVER_NAME  address to bind (default 127.0.0.1; the Dockerfile and Spaces use 0.0.0.0)
   GRADIO_SERVER_PORT  port (default 7860)
   GAN_DEMO_DEVICE     auto | cpu | cuda | mps (default auto)
-  GAN_DEMO_COMPILE    1 to torch.compile the image-to-image networks (faster per image, ~30 s per new size)
+  GAN_DEMO_COMPILE    1 to torch.compile the networks (faster per image, up to ~30 s per new input size)
   HF_HUB_OFFLINE      1 to never touch the network; Hub models then load only from the local cache
 """
 
