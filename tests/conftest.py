@@ -60,3 +60,19 @@ def tiny_entry(key: str = "tiny", *, task: str = "translate", **source: object) 
         licence="MIT",
         credit="tests",
     )
+
+
+def generator_entry(architecture: str, task: str, *, config: dict | None = None, **source: object) -> ModelEntry:
+    """A registry entry with one "generator" network of any architecture (config from its config.json)."""
+    return ModelEntry(
+        key="run",
+        task=task,  # type: ignore[arg-type]
+        title="t",
+        description="d",
+        architecture=architecture,
+        config=config or {},
+        weights={"generator": WeightSource(**source)},  # type: ignore[arg-type]
+        image_size=64,
+        licence="MIT",
+        credit="tests",
+    )

@@ -12,7 +12,6 @@ from PIL import Image
 
 from gan_demo.hub import load_network
 from gan_demo.models import DCGANGenerator, FastGANDiscriminator, FastGANGenerator
-from gan_demo.registry import ModelEntry, WeightSource
 from gan_demo.tasks.optimise import fold_batch_norm, prepare_for_inference
 from gan_demo.tasks.sample import (
     animation_bytes,
@@ -22,7 +21,7 @@ from gan_demo.tasks.sample import (
     slerp,
     walk_latents,
 )
-from tests.conftest import COMMIT, TINY_DCGAN, hub_snapshot
+from tests.conftest import COMMIT, TINY_DCGAN, generator_entry, hub_snapshot
 
 CPU = torch.device("cpu")
 TINY_FASTGAN = {"latent_dim": 16, "image_size": 64, "base_channels": 4, "max_channels": 16}
@@ -145,21 +144,14 @@ def test_huggan_dcgan_checkpoint_loads_from_a_prefilled_hub_cache(hub_cache):
     model = randomise_batch_norm(DCGANGenerator(**TINY_DCGAN))
     state = {key.replace("main.", "model.", 1): value for key, value in model.state_dict().items()}
     torch.save(state, hub_snapshot(hub_cache, "someone/dcgan") / "pytorch_model.bin")
-    entry = ModelEntry(
-        key="hub-dcgan",
-        task="sample",
-        title="t",
-        description="d",
-        architecture="dcgan_generator",
+    entry = generator_entry(
+        "dcgan_generator",
+        "sample",
         config=TINY_DCGAN,
-        weights={
-            "generator": WeightSource(
-                hub_repo="someone/dcgan", hub_file="pytorch_model.bin", hub_revision=COMMIT, layout="huggan_dcgan"
-            )
-        },
-        image_size=64,
-        licence="MIT",
-        credit="tests",
+        hub_repo="someone/dcgan",
+        hub_file="pytorch_model.bin",
+        hub_revision=COMMIT,
+        layout="huggan_dcgan",
     )
     loaded = load_network(entry, "generator", device=CPU)
     z = torch.randn(2, 8)

@@ -11,7 +11,6 @@ from PIL import Image
 
 from gan_demo.hub import load_network
 from gan_demo.models import PatchDiscriminator
-from gan_demo.registry import ModelEntry, WeightSource
 from gan_demo.training.augment import diff_augment
 from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
 from gan_demo.training.data import image_names, read_split, vary_strokes
@@ -20,6 +19,7 @@ from gan_demo.training.loop import NonFiniteLoss, fit, save_run
 from gan_demo.training.losses import adversarial, cyclegan_generator_terms, gradient_penalty, pix2pix_generator_terms
 from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
 from gan_demo.training.schedule import ImageHistory, adam, linear_decay
+from tests.conftest import generator_entry
 
 CPU = torch.device("cpu")
 
@@ -135,18 +135,7 @@ def test_a_tiny_pix2pix_run_changes_weights_keeps_losses_finite_and_saves(tmp_pa
     assert any(not torch.equal(before[k], v) for k, v in generator.state_dict().items())
     save_run(tmp_path / "run", {"generator": generator}, {"steps": 3})
     assert json.loads((tmp_path / "run" / "run.json").read_text()) == {"steps": 3}
-    entry = ModelEntry(
-        key="run",
-        task="sketch",
-        title="t",
-        description="d",
-        architecture="unet_generator",
-        config={},
-        weights={"generator": WeightSource(bundled="run/generator")},
-        image_size=32,
-        licence="MIT",
-        credit="tests",
-    )
+    entry = generator_entry("unet_generator", "sketch", bundled="run/generator")
     loaded = load_network(entry, "generator", device=CPU, checkpoints_dir=tmp_path)
     x = torch.rand(1, 3, 32, 32) * 2 - 1
     torch.testing.assert_close(loaded(x), generator.eval()(x), atol=2e-2, rtol=0)  # saved as fp16
@@ -261,18 +250,7 @@ def test_a_tiny_unconditional_run_changes_weights_keeps_losses_finite_and_saves(
     if config.ema:
         assert trainer.sampler is not trainer.generator  # the average is what gets saved
     save_run(tmp_path / "run", {"generator": trainer.sampler}, {"steps": 3})
-    entry = ModelEntry(
-        key="run",
-        task="sample",
-        title="t",
-        description="d",
-        architecture=f"{config.architecture}_generator",
-        config={},
-        weights={"generator": WeightSource(bundled="run/generator")},
-        image_size=64,
-        licence="MIT",
-        credit="tests",
-    )
+    entry = generator_entry(f"{config.architecture}_generator", "sample", bundled="run/generator")
     loaded = load_network(entry, "generator", device=CPU, checkpoints_dir=tmp_path)
     z = torch.randn(2, 8)
     torch.testing.assert_close(loaded(z), trainer.sampler.eval()(z), atol=2e-2, rtol=0)  # saved as fp16
