@@ -139,9 +139,4 @@ def train_cyclegan(
         real_a, real_b = to_signed(real_a), to_signed(real_b)
         return trainer.step(real_a.to(device), real_b.to(device))
 
-    def logs() -> Iterator[StepLog]:
-        for log in fit(step, steps=steps, max_seconds=max_seconds):
-            log.extra["images"] = (len(set_a), len(set_b))
-            yield log
-
-    return trainer, logs()
+    return trainer, fit(step, steps=steps, max_seconds=max_seconds, extra={"images": (len(set_a), len(set_b))})

@@ -127,11 +127,9 @@ class GANTrainer:
         recalibrate_batch_norm(exported, self.config.latent_dim, seed=self.config.seed, device=self.device)
         return exported
 
-    def _judge(self, images: torch.Tensor, *, reconstruct: bool = False):
-        images = diff_augment(images, self.config.augment, self.rng)
-        if reconstruct:
-            return self.discriminator(images, reconstruct=True), images
-        return self.discriminator(images)
+    def _augment(self, images: torch.Tensor) -> torch.Tensor:
+        """What D sees: every image, real or fake, goes through the same random augmentations."""
+        return diff_augment(images, self.config.augment, self.rng)
 
     def step(self, real: torch.Tensor) -> dict[str, float]:
         c = self.config
@@ -141,20 +139,23 @@ class GANTrainer:
         self.discriminator.requires_grad_(True)
         self_supervised = c.architecture == "fastgan" and c.recon_weight > 0
         terms: dict[str, torch.Tensor] = {}
+        seen = self._augment(real)
         if self_supervised:
-            (real_logits, recon), seen = self._judge(real, reconstruct=True)
+            real_logits, recon = self.discriminator(seen, reconstruct=True)
             target = F.adaptive_avg_pool2d(seen, recon.shape[-1])
             terms["D_recon"] = c.recon_weight * F.l1_loss(recon, target)
         else:
-            real_logits = self._judge(real)
+            real_logits = self.discriminator(seen)
         terms["D_real"] = adversarial(real_logits, target_real=True, mode=c.gan_mode)
-        terms["D_fake"] = adversarial(self._judge(fake.detach()), target_real=False, mode=c.gan_mode)
+        fake_logits = self.discriminator(self._augment(fake.detach()))
+        terms["D_fake"] = adversarial(fake_logits, target_real=False, mode=c.gan_mode)
         self.opt_d.zero_grad(set_to_none=True)
         sum(terms.values()).backward()
         self.opt_d.step()
 
         self.discriminator.requires_grad_(False)
-        g_loss = adversarial(self._judge(fake), target_real=True, mode=c.gan_mode, for_generator=True)
+        fake_logits = self.discriminator(self._augment(fake))
+        g_loss = adversarial(fake_logits, target_real=True, mode=c.gan_mode, for_generator=True)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -192,9 +193,4 @@ def train_gan(
         (real,) = flip_pairs(next(batches), trainer.rng)
         return trainer.step(to_signed(real).to(device))
 
-    def logs() -> Iterator[StepLog]:
-        for log in fit(step, steps=steps, max_seconds=max_seconds):
-            log.extra["images"] = len(images)
-            yield log
-
-    return trainer, logs()
+    return trainer, fit(step, steps=steps, max_seconds=max_seconds, extra={"images": len(images)})

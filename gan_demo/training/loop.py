@@ -34,8 +34,12 @@ def fit(
     *,
     steps: int,
     max_seconds: float | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Iterator[StepLog]:
-    """Call `step(i)` for i = 0 … steps−1 (or until `max_seconds`) and yield a StepLog after each."""
+    """Call `step(i)` for i = 0 … steps−1 (or until `max_seconds`) and yield a StepLog after each.
+
+    `extra` (e.g. the size of the data set) is copied into every log, for the run's record.
+    """
     start = time.perf_counter()
     for index in range(steps):
         losses = step(index)
@@ -43,7 +47,7 @@ def fit(
         if bad:
             raise NonFiniteLoss(f"step {index + 1}: {', '.join(bad)} became non-finite; stopping")
         elapsed = time.perf_counter() - start
-        yield StepLog(index + 1, losses, elapsed)
+        yield StepLog(index + 1, losses, elapsed, dict(extra or {}))
         if max_seconds is not None and elapsed >= max_seconds:
             return
 

@@ -130,9 +130,4 @@ def train_pix2pix(
             source = vary_strokes(source, rng)
         return trainer.step(source.to(device), target.to(device))
 
-    def logs() -> Iterator[StepLog]:
-        for log in fit(step, steps=steps, max_seconds=max_seconds):
-            log.extra["pairs"] = len(names)
-            yield log
-
-    return generator, logs()
+    return generator, fit(step, steps=steps, max_seconds=max_seconds, extra={"pairs": len(names)})
