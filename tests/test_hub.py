@@ -37,6 +37,17 @@ def test_config_json_beside_the_weights_wins_over_the_registry(tmp_path):
     assert_same_function(loaded, model)
 
 
+def test_a_residual_generator_reloads_as_residual(tmp_path):
+    model = ResnetGenerator(**TINY_RESNET, residual=True)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.1)  # as if trained: the head is no longer zero
+    model.save_pretrained(tmp_path / "run")
+    loaded = load_network(tiny_entry(), "a2b", device=CPU, explicit=tmp_path / "run")  # registry: not residual
+    assert loaded.residual
+    assert_same_function(loaded, model)
+
+
 def test_bundled_checkpoint_folder(tmp_path):
     model = ResnetGenerator(**TINY_RESNET)
     model.save_pretrained(tmp_path / "checkpoints" / "tiny")

@@ -106,3 +106,22 @@ def test_resize_convolution_decoder_has_the_same_size_and_no_transposed_convolut
     assert resize(torch.zeros(1, 3, 20, 36)).shape == (1, 3, 20, 36)
     with pytest.raises(ValueError, match="upsample"):
         ResnetGenerator(upsample="pixelshuffle")
+
+
+def test_residual_generator_starts_as_the_identity_and_learns_a_change():
+    generator = ResnetGenerator(base_channels=4, n_blocks=1, upsample="resize", residual=True)
+    image = torch.rand(2, 3, 12, 20) * 2 - 1
+    assert torch.equal(generator(image), image)  # zero-initialised head: untrained, it changes nothing
+    target = image.flip(-1)
+    optimiser = torch.optim.Adam(generator.parameters(), lr=1e-2)
+    before = (generator(image) - target).abs().mean().item()
+    for _ in range(5):
+        optimiser.zero_grad()
+        (generator(image) - target).abs().mean().backward()
+        optimiser.step()
+    out = generator(image)
+    assert (out - target).abs().mean().item() < before  # the gradient reaches past the zero head
+    assert out.min() >= -1 and out.max() <= 1
+    assert not any(isinstance(m, torch.nn.Tanh) for m in generator.modules())
+    with pytest.raises(ValueError, match="residual"):
+        ResnetGenerator(out_channels=1, residual=True)

@@ -294,11 +294,21 @@ def test_random_crops_cut_windows_of_the_requested_size_from_each_image():
         random_crops(batch, 7, torch.Generator())
 
 
-def test_cyclegan_can_train_on_crops_and_the_generator_then_takes_the_full_size(tmp_path):
+@pytest.mark.parametrize("residual", [False, True])
+def test_cyclegan_can_train_on_crops_and_the_generator_then_takes_the_full_size(tmp_path, residual):
     dir_a, dir_b = make_pairs(tmp_path, size=32)
     config = CycleGANConfig(
-        size=32, crop=16, base_channels=4, n_blocks=1, disc_channels=4, batch_size=2, history=3, upsample="resize"
+        size=32,
+        crop=16,
+        base_channels=4,
+        n_blocks=1,
+        disc_channels=4,
+        batch_size=2,
+        history=3,
+        upsample="resize",
+        residual=residual,
     )
     trainer, logs = train_cyclegan(dir_a, dir_b, config=config, steps=2, device=CPU)
     assert len(list(logs)) == 2
     assert trainer.a_to_b.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
+    assert trainer.a_to_b.residual is residual and trainer.b_to_a.residual is residual

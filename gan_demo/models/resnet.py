@@ -56,6 +56,13 @@ class ResnetGenerator(nn.Module, HubModel):
     "resize" doubles the size with nearest-neighbour interpolation and then convolves (Odena, Dumoulin & Olah,
     "Deconvolution and Checkerboard Artifacts", Distill 2016): same parameter count, no checkerboard
     pattern, but the weights of the two kinds are not interchangeable.
+
+    residual=True (ours, not the paper's) drops the final tanh and adds the network's output to the input,
+    with that last convolution initialised to zero, so training starts from the identity and only learns
+    the change of style. For two styles that share their drawings (flat ↔ shaded emoji) this keeps edges
+    and flat areas clean, where a generator that redraws every pixel leaves texture behind. The clamp
+    passes no gradient where input + change lies outside (-1, 1), so a change that would push saturated
+    pixels (a white background) further out is neither shown nor trained on.
     """
 
     size_multiple = 4  # two stride-2 downsamplings
@@ -70,10 +77,14 @@ class ResnetGenerator(nn.Module, HubModel):
         norm: str = "instance",  # one of NORMS
         dropout: bool = False,  # Dropout(0.5) inside residual blocks
         upsample: str = "transpose",  # one of UPSAMPLES
+        residual: bool = False,  # learn a change to the input: output = clip(input + network(input))
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"unknown upsample {upsample!r}; choose one of {', '.join(UPSAMPLES)}")
+        if residual and in_channels != out_channels:
+            raise ValueError("a residual generator needs as many output channels as input channels")
+        self.residual = residual
         use_bias = norm != "batch"  # batch norm has its own shift
         c = base_channels
         layers: list[nn.Module] = [
@@ -95,11 +106,19 @@ class ResnetGenerator(nn.Module, HubModel):
                 norm_layer(norm, c * mult // 2),
                 nn.ReLU(),
             ]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, out_channels, 7), nn.Tanh()]
+        head = nn.Conv2d(c, out_channels, 7)
+        if residual:  # start as the identity: the first fakes are the inputs themselves
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+        layers += [nn.ReflectionPad2d(3), head]
+        if not residual:
+            layers.append(nn.Tanh())
         self.model = nn.Sequential(*layers)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 4 → [N, out_channels, H, W]."""
+        if self.residual:
+            return (image + self.model(image)).clamp(-1.0, 1.0)
         return self.model(image)
 
 

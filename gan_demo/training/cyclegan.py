@@ -36,6 +36,7 @@ class CycleGANConfig:
     base_channels: int = 32  # generator ngf
     n_blocks: int = 6  # residual blocks (the paper uses 6 below 256 px)
     upsample: str = "transpose"  # decoder: the paper's "transpose" or checkerboard-free "resize"
+    residual: bool = False  # generators learn a change to their input, starting from the identity
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
     batch_size: int = 4
@@ -53,6 +54,7 @@ class CycleGANConfig:
             "n_blocks": self.n_blocks,
             "norm": "instance",
             "upsample": self.upsample,
+            "residual": self.residual,
         }
 
 
