@@ -10,7 +10,7 @@ resolution (the registry's image_size, 128 px):
   - KID to the target style's validation images with EfficientNet-Lite0 features (×10³; not comparable
     to Inception-based KID), for the model's outputs and for the inputs; all images in one subset, so the
     spread is 0.
-Writes benchmarks/results/cyclegan_validation.png (rows: flat, flat → modern, true modern, modern,
+Writes benchmarks/results/cyclegan_validation.png (or --grid; rows: flat, flat → modern, true modern, modern,
 modern → flat, true flat) and prints Markdown tables.
 """
 
@@ -36,8 +36,10 @@ STYLES = {"a2b": ("fluent-flat", "fluent-modern"), "b2a": ("fluent-modern", "flu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=None, help="a run folder with a2b/ and b2a/ (default: bundled)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads")
+    parser.add_argument("--grid", type=Path, default=OUT / "cyclegan_validation.png", help="where the grid goes")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     entry = Registry().get("emoji-flat-modern")
     size = entry.image_size
     names = validation_names("fluent-flat", also_in="fluent-modern")
@@ -57,10 +59,8 @@ def main() -> None:
             style.append((label, what, mean * 1e3, std * 1e3))
         picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]
         grid_rows += [[inputs[i] for i in picks], [outputs[i] for i in picks], [truth[i] for i in picks]]
-    OUT.mkdir(parents=True, exist_ok=True)
-    make_grid([image for row in grid_rows for image in row], columns=len(grid_rows[0])).save(
-        OUT / "cyclegan_validation.png"
-    )
+    args.grid.parent.mkdir(parents=True, exist_ok=True)
+    make_grid([image for row in grid_rows for image in row], columns=len(grid_rows[0])).save(args.grid)
     print(f"validation pairs: {len(names)} (fluent-flat ↔ fluent-modern)\n")
     print(f"| direction | method | L1 @{size} ↓ | SSIM @{size} ↑ |")
     print("|---|---|---|---|")

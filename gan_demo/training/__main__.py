@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     cyc.add_argument("--crop", type=int, default=None, help="train on random CROP×CROP windows of --size images")
     cyc.add_argument("--upsample", choices=("transpose", "resize"), default=None, help="generator decoder")
     cyc.add_argument("--disc-layers", type=int, default=None, help="PatchGAN depth (3 → 70×70 patches)")
+    cyc.add_argument("--lambda-cycle", type=float, default=None, help="cycle-consistency weight (paper: 10)")
+    cyc.add_argument(
+        "--lambda-identity", type=float, default=None, help="identity weight, × lambda-cycle (paper: 0.5 for paintings)"
+    )
     cyc.add_argument(
         "--residual", action=argparse.BooleanOptionalAction, default=None, help="generators learn input + change"
     )
