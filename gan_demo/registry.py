@@ -241,7 +241,7 @@ CATALOGUE: tuple[ModelEntry, ...] = (
             "never saw which flat emoji matches which modern one). Works best on emoji-like pictures."
         ),
         architecture="resnet_generator",
-        config={"base_channels": 24, "n_blocks": 6, "norm": "instance", "upsample": "resize"},
+        config={"base_channels": 24, "n_blocks": 6, "norm": "instance", "upsample": "resize", "residual": True},
         weights={
             "a2b": WeightSource(bundled="emoji-flat-modern/a2b"),
             "b2a": WeightSource(bundled="emoji-flat-modern/b2a"),

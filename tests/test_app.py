@@ -174,3 +174,14 @@ def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened():
     store.registry.add(tiny_entry("my-finetune", task="sample", bundled="nowhere"))
     after = {key for _, key in refresh.fn()["choices"]}
     assert after - before == {"my-finetune"}
+
+
+def test_an_example_row_sets_the_direction_labels_of_its_own_model(app):
+    demo, _ = app
+    emoji = Image.open(ROOT / "examples" / "emoji" / "flat-astonished-face.png").convert("RGB")
+    (example,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "run_example"]
+    _, result, back, note, radio, card = example.fn("emoji-flat-modern", emoji, 128, True)
+    assert result.size == back.size == (128, 128) and "Cycle error" in note and "flat" in card
+    assert radio.value == "a2b"
+    labels = [label for label, _ in radio.choices]
+    assert labels == ["flat → modern", "modern → flat"]  # not the labels of the app's first model

@@ -107,19 +107,26 @@ def build_translate_tab(store: ModelStore) -> None:
         api_name="translate",
         concurrency_id="model",
     )
-    rows = [[first, "a2b", str(path), 384, False] for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
+
+    def run_example(key, source, max_side, show_cycle, progress=gr.Progress()):
+        """An example row: the model's first direction, and the direction radio and card set to match."""
+        directions = direction_choices(store, key)
+        role = directions[0][1] if directions else None
+        shown = translate(key, role, source, max_side, show_cycle, progress)
+        return (*shown, gr.Radio(choices=directions, value=role), model_card_markdown(store.registry, key))
+
+    # Rows carry no direction: an Examples table shows a Radio value with the labels of the model that was
+    # selected when the app started, and loading a row puts those labels back; the rows run the first
+    # direction and run_example sets the radio from the row's own model.
+    rows = [[first, str(path), 384, False] for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
     if "emoji-flat-modern" in [key for _, key in choices]:
-        # flat → modern only: an example row cannot reliably pick the second direction of a model
-        rows += [
-            ["emoji-flat-modern", "a2b", str(path), 256, True]
-            for path in sorted((EXAMPLES_DIR / "emoji").glob("*.png"))
-        ]
+        rows += [["emoji-flat-modern", str(path), 256, True] for path in sorted((EXAMPLES_DIR / "emoji").glob("*.png"))]
     if first and rows:
         runnable_examples(
             rows,
-            inputs=[model, direction, image, max_side, show_cycle],
-            outputs=[compare, result, reconstruction, cycle_note],
-            fn=translate,
+            inputs=[model, image, max_side, show_cycle],
+            outputs=[compare, result, reconstruction, cycle_note, direction, card],
+            fn=run_example,
             api_name="translate_example",
             label="Try these (click a row to run it)",
         )
