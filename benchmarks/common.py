@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,3 +41,24 @@ def l1_and_ssim(outputs: list[Image.Image], truth: list[Image.Image]) -> tuple[f
 
     a, b = to_unit(outputs), to_unit(truth)
     return float((a - b).abs().mean()), float(ssim(a, b).mean())
+
+
+@contextmanager
+def browser_page(url: str, *, height: int = 1400) -> Iterator[Any]:
+    """A headless Chromium page (Debian's /usr/bin/chromium) opened on `url` once the page has settled.
+
+    For the *_in_browser scripts; needs `pip install playwright`, which is not a project dependency.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page.goto(url, wait_until="networkidle")
+            yield page
+        finally:
+            browser.close()

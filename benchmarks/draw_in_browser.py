@@ -13,9 +13,7 @@ import sys
 import time
 import urllib.request
 
-from playwright.sync_api import sync_playwright
-
-from benchmarks.common import OUT
+from benchmarks.common import OUT, browser_page
 
 
 def circle(cx, cy, r, start=0.0, end=360.0, n=40):
@@ -59,13 +57,7 @@ DRAWINGS = {
 def main(url: str) -> None:
     folder = OUT / "freehand"
     folder.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.goto(url)
+    with browser_page(url, height=1400) as page:
         page.get_by_role("tab", name="Sketch → image").click()
         for name, strokes in DRAWINGS.items():
             page.get_by_role("button", name="Clear canvas").click()
@@ -92,7 +84,6 @@ def main(url: str) -> None:
             for suffix, src in zip(("drawn", "result"), outputs[:2], strict=True):
                 urllib.request.urlretrieve(src, folder / f"{name}-{suffix}.png")
             page.screenshot(path=str(folder.parent / f"freehand-{name}-screen.png"))
-        browser.close()
 
 
 if __name__ == "__main__":

@@ -11,17 +11,12 @@ from __future__ import annotations
 import sys
 import time
 
-from playwright.sync_api import sync_playwright
-
-from benchmarks.common import OUT
+from benchmarks.common import OUT, browser_page
 
 
 def main(url: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1300})
-        page.goto(url, wait_until="networkidle")
+    with browser_page(url, height=1300) as page:
         page.get_by_label("Model").first.click()
         page.get_by_role("option", name="Emoji (FastGAN, 64 px)").click()
         page.get_by_label("Seed").first.fill("3")
@@ -40,7 +35,6 @@ def main(url: str) -> None:
         page.screenshot(path=str(OUT / "sample-walk-screen.png"), full_page=True)
         errors = page.locator(".toast-body").all_inner_texts()
         print("error toasts:", errors or "none")
-        browser.close()
 
 
 if __name__ == "__main__":
