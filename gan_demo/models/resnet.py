@@ -61,8 +61,8 @@ class ResnetGenerator(nn.Module, HubModel):
     with that last convolution initialised to zero, so training starts from the identity and only learns
     the change of style. For two styles that share their drawings (flat ↔ shaded emoji) this keeps edges
     and flat areas clean, where a generator that redraws every pixel leaves texture behind. The clamp
-    passes no gradient where input + change lies outside (-1, 1), so a change that would push saturated
-    pixels (a white background) further out is neither shown nor trained on.
+    passes no gradient where input + change lies at or beyond ±1, so a saturated pixel (a white
+    background, a pure colour) trains only once the change pulls it inside.
     """
 
     size_multiple = 4  # two stride-2 downsamplings
