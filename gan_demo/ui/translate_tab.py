@@ -110,10 +110,8 @@ def build_translate_tab(store: ModelStore) -> None:
 
     def run_example(key, source, max_side, show_cycle, progress=gr.Progress()):
         """An example row: the model's first direction, and the direction radio and card set to match."""
-        directions = direction_choices(store, key)
-        role = directions[0][1] if directions else None
-        shown = translate(key, role, source, max_side, show_cycle, progress)
-        return (*shown, gr.Radio(choices=directions, value=role), model_card_markdown(store.registry, key))
+        radio, card = on_model_change(key)
+        return (*translate(key, radio.value, source, max_side, show_cycle, progress), radio, card)
 
     # Rows carry no direction: an Examples table shows a Radio value with the labels of the model that was
     # selected when the app started, and loading a row puts those labels back; the rows run the first
