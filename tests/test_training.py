@@ -314,15 +314,18 @@ def test_cyclegan_can_train_on_crops_and_the_generator_then_takes_the_full_size(
     assert trainer.a_to_b.residual is residual and trainer.b_to_a.residual is residual
 
 
-def test_cyclegan_command_passes_the_loss_weights_and_the_residual_flag_through(tmp_path):
+def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_through(tmp_path):
     from gan_demo.training.__main__ import main
 
     dir_a, dir_b = make_pairs(tmp_path)
     argv = ["cyclegan", "--domain-a", str(dir_a), "--domain-b", str(dir_b), "--size", "16", "--base-channels", "4"]
     argv += ["--n-blocks", "1", "--batch-size", "2", "--residual", "--lambda-cycle", "5", "--lambda-identity", "0"]
+    argv += ["--flat-colours-a", "3"]
     assert main([*argv, "--steps", "1", "--out", str(tmp_path / "run")]) == 0
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert record["config"]["lambda_cycle"] == 5 and record["config"]["lambda_identity"] == 0
     assert record["config"]["residual"] is True
     assert "identity_a" not in record["last_losses"]  # λ_id = 0 skips the identity forward passes
-    assert json.loads((tmp_path / "run" / "a2b" / "config.json").read_text())["residual"] is True
+    a2b, b2a = (json.loads((tmp_path / "run" / role / "config.json").read_text()) for role in ("a2b", "b2a"))
+    assert a2b["residual"] is True and b2a["residual"] is True
+    assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours

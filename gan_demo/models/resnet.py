@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from gan_demo.models._mixin import HubModel
+from gan_demo.models.colour_regions import flat_colour_regions
 
 NORMS = ("instance", "instance_affine", "batch")
 UPSAMPLES = ("transpose", "resize")
@@ -63,6 +64,10 @@ class ResnetGenerator(nn.Module, HubModel):
     and flat areas clean, where a generator that redraws every pixel leaves texture behind. The clamp
     passes no gradient where input + change lies at or beyond ±1, so a saturated pixel (a white
     background, a pure colour) trains only once the change pulls it inside.
+
+    flat_colours=N (ours) paints the output in at most N flat colour regions, each the mean of the network's
+    output over it (`gan_demo.models.colour_regions`): for generators into a flat-colour style. It has no
+    weights, so it can be switched on or off in config.json without touching the state dict.
     """
 
     size_multiple = 4  # two stride-2 downsamplings
@@ -78,13 +83,17 @@ class ResnetGenerator(nn.Module, HubModel):
         dropout: bool = False,  # Dropout(0.5) inside residual blocks
         upsample: str = "transpose",  # one of UPSAMPLES
         residual: bool = False,  # learn a change to the input: output = clip(input + network(input))
+        flat_colours: int = 0,  # paint the output in at most this many flat colours (0: off)
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"unknown upsample {upsample!r}; choose one of {', '.join(UPSAMPLES)}")
         if residual and in_channels != out_channels:
             raise ValueError("a residual generator needs as many output channels as input channels")
+        if flat_colours < 0 or flat_colours == 1:
+            raise ValueError(f"flat_colours must be 0 (off) or at least 2, not {flat_colours}")
         self.residual = residual
+        self.flat_colours = flat_colours
         use_bias = norm != "batch"  # batch norm has its own shift
         c = base_channels
         layers: list[nn.Module] = [
@@ -117,9 +126,10 @@ class ResnetGenerator(nn.Module, HubModel):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 4 → [N, out_channels, H, W]."""
-        if self.residual:
-            return (image + self.model(image)).clamp(-1.0, 1.0)
-        return self.model(image)
+        out = (image + self.model(image)).clamp(-1.0, 1.0) if self.residual else self.model(image)
+        if self.flat_colours:
+            out = flat_colour_regions(out, self.flat_colours)
+        return out
 
 
 def _upsample_layers(kind: str, in_channels: int, out_channels: int, *, bias: bool) -> list[nn.Module]:

@@ -81,6 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     cyc.add_argument(
         "--residual", action=argparse.BooleanOptionalAction, default=None, help="generators learn input + change"
     )
+    for domain in ("a", "b"):
+        cyc.add_argument(
+            f"--flat-colours-{domain}",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"the generator into domain {domain.upper()} paints N flat colour regions (for flat styles)",
+        )
     cyc.add_argument("--batch-size", type=int, default=None)
     _common(cyc)
     args = parser.parse_args(argv)

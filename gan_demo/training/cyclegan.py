@@ -37,6 +37,8 @@ class CycleGANConfig:
     n_blocks: int = 6  # residual blocks (the paper uses 6 below 256 px)
     upsample: str = "transpose"  # decoder: the paper's "transpose" or checkerboard-free "resize"
     residual: bool = False  # generators learn a change to their input, starting from the identity
+    flat_colours_a: int = 0  # F (B → A) paints its output in this many flat colour regions (0: off)
+    flat_colours_b: int = 0  # G (A → B) likewise
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
     batch_size: int = 4
@@ -48,13 +50,15 @@ class CycleGANConfig:
     gan_mode: str = "lsgan"
     seed: int = 0
 
-    def generator_config(self) -> dict:
+    def generator_config(self, target: str) -> dict:
+        """Constructor arguments of the generator into domain target ("a" or "b")."""
         return {
             "base_channels": self.base_channels,
             "n_blocks": self.n_blocks,
             "norm": "instance",
             "upsample": self.upsample,
             "residual": self.residual,
+            "flat_colours": {"a": self.flat_colours_a, "b": self.flat_colours_b}[target],
         }
 
 
@@ -62,8 +66,8 @@ class CycleGANTrainer:
     def __init__(self, config: CycleGANConfig, *, total_steps: int, device: torch.device) -> None:
         torch.manual_seed(config.seed)
         self.config = config
-        self.a_to_b = ResnetGenerator(**config.generator_config()).to(device).train()  # G
-        self.b_to_a = ResnetGenerator(**config.generator_config()).to(device).train()  # F
+        self.a_to_b = ResnetGenerator(**config.generator_config("b")).to(device).train()  # G
+        self.b_to_a = ResnetGenerator(**config.generator_config("a")).to(device).train()  # F
         disc = {"base_channels": config.disc_channels, "n_layers": config.disc_layers, "norm": "instance"}
         self.disc_a = PatchDiscriminator(**disc).to(device).train()  # D_A: real A vs F(b)
         self.disc_b = PatchDiscriminator(**disc).to(device).train()  # D_B: real B vs G(a)

@@ -1,0 +1,74 @@
+"""Flat colour regions: the quantising output stage of generators into flat styles."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_demo.models.colour_regions import flat_colour_regions, median_cut_labels
+from gan_demo.models.resnet import ResnetGenerator
+
+
+def blocks_with_shading() -> torch.Tensor:
+    """Two images [2, 3, 16, 16]: four coloured quadrants, each with a soft left-to-right shading."""
+    palette = torch.tensor([[0.9, -0.8, -0.8], [-0.8, 0.7, -0.6], [-0.7, -0.7, 0.9], [1.0, 1.0, 1.0]])
+    image = torch.empty(3, 16, 16)
+    for index, (top, left) in enumerate(((0, 0), (0, 8), (8, 0), (8, 8))):
+        image[:, top : top + 8, left : left + 8] = palette[index].view(3, 1, 1)
+    shading = torch.linspace(-0.05, 0.05, 16).view(1, 1, 16)
+    return torch.stack([image + shading, (image + shading).flip(-1)])
+
+
+def distinct_colours(image: torch.Tensor) -> int:
+    return len(torch.unique(image.flatten(1).T, dim=0))
+
+
+def test_median_cut_splits_the_widest_box_and_stops_when_every_box_is_one_colour():
+    colours = torch.tensor([[[0.0, 0, 0], [0.0, 0, 0], [1.0, 0, 0], [1.0, 0.5, 0]]])
+    assert median_cut_labels(colours, 2)[0].tolist() == [0, 0, 1, 1]  # red spans most: split there first
+    labels = median_cut_labels(colours, 8)  # three colours: only two splits can happen
+    assert len(torch.unique(labels)) == 3
+    assert labels[0, 0] == labels[0, 1]
+
+
+def test_flat_regions_remove_shading_keep_each_region_at_its_mean_and_keep_shape():
+    images = blocks_with_shading()
+    painted = flat_colour_regions(images, 4)
+    assert painted.shape == images.shape
+    for image, flat in zip(images, painted, strict=True):
+        assert distinct_colours(flat) == 4  # one colour per quadrant: the shading is gone
+        top_left = image[:, :8, :8].mean(dim=(1, 2))
+        assert torch.allclose(flat[:, 0, 0], top_left, atol=1e-6)  # the region's mean, not a palette entry
+    assert (painted - images).abs().max() <= 0.06  # no pixel moved further than its shading
+    odd = torch.rand(1, 3, 7, 13) * 2 - 1
+    assert flat_colour_regions(odd, 5).shape == odd.shape
+    assert distinct_colours(flat_colour_regions(odd, 5)[0]) <= 5
+
+
+def test_gradients_reach_every_pixel_through_its_region_mean():
+    images = blocks_with_shading().requires_grad_(True)
+    target = torch.zeros_like(images)
+    target[:, :, :8, :8] = 1.0  # ask only the top-left region to change
+    ((flat_colour_regions(images, 4) - target) ** 2).mean().backward()
+    grad = images.grad[0]
+    assert torch.all(grad[:, :8, :8] != 0)  # every pixel of a region is pulled, not only one
+    assert torch.allclose(grad[:, :8, :8], grad[:, :1, :1].expand(3, 8, 8))  # and all by the same amount
+
+
+def test_a_generator_with_flat_colours_paints_at_most_that_many_and_trains():
+    generator = ResnetGenerator(base_channels=4, n_blocks=1, upsample="resize", residual=True, flat_colours=6)
+    images = torch.rand(2, 3, 12, 20) * 2 - 1
+    out = generator(images)
+    assert out.shape == images.shape
+    assert all(distinct_colours(image) <= 6 for image in out)
+    target = images.flip(-1)
+    optimiser = torch.optim.Adam(generator.parameters(), lr=1e-2)
+    before = (generator(images) - target).abs().mean().item()
+    for _ in range(5):
+        optimiser.zero_grad()
+        (generator(images) - target).abs().mean().backward()
+        optimiser.step()
+    assert (generator(images) - target).abs().mean().item() < before
+    assert "flat_colours" not in str(generator.state_dict().keys())  # no weights: config only
+    with pytest.raises(ValueError, match="flat_colours"):
+        ResnetGenerator(flat_colours=1)
