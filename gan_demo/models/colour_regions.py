@@ -46,7 +46,9 @@ def region_means(colours: torch.Tensor, labels: torch.Tensor, n_regions: int) ->
     """Mean colour [B, K, C] and pixel count [B, K] of each region; empty regions have mean 0."""
     index = labels.unsqueeze(-1).expand_as(colours)
     sums = colours.new_zeros(colours.shape[0], n_regions, colours.shape[2]).scatter_add(1, index, colours)
-    counts = colours.new_zeros(labels.shape[0], n_regions).scatter_add(1, labels, torch.ones_like(labels, dtype=colours.dtype))
+    counts = colours.new_zeros(labels.shape[0], n_regions).scatter_add(
+        1, labels, torch.ones_like(labels, dtype=colours.dtype)
+    )
     return sums / counts.clamp(min=1).unsqueeze(-1), counts
 
 
