@@ -5,6 +5,7 @@ Settings come from the environment:
   GRADIO_SERVER_PORT  port (default 7860)
   GAN_DEMO_DEVICE     auto | cpu | cuda | mps (default auto)
   GAN_DEMO_COMPILE    1 to torch.compile the networks (faster per image, up to ~30 s per new input size)
+  GAN_DEMO_PRECISION  auto | fp32 | bf16 for the translators (default auto: bf16 on CPUs with native bf16)
   HF_HUB_OFFLINE      1 to never touch the network; Hub models then load only from the local cache
 """
 
@@ -21,7 +22,7 @@ from gan_demo.device import describe, select_device
 from gan_demo.imaging import MAX_PIXELS
 from gan_demo.registry import Registry
 from gan_demo.store import ModelStore
-from gan_demo.tasks.optimise import compile_requested
+from gan_demo.tasks.optimise import compile_requested, precision_requested
 from gan_demo.ui import CSS, build_app
 
 log = logging.getLogger("gan_demo")
@@ -30,8 +31,9 @@ WARM_MODELS = ("faces-dcgan", "emoji-fluent", "vintage")  # loaded in the backgr
 
 def create_app() -> tuple[gr.Blocks, ModelStore]:
     device = select_device(os.environ.get("GAN_DEMO_DEVICE", "auto"))
-    store = ModelStore(Registry(), device, compile_networks=compile_requested())
-    demo = build_app(store, describe(device))
+    store = ModelStore(Registry(), device, compile_networks=compile_requested(), precision=precision_requested())
+    label = describe(device) + (", bf16 for translation" if store.precision == "bf16" else "")
+    demo = build_app(store, label)
     demo.queue(max_size=16, default_concurrency_limit=1)
     return demo, store
 

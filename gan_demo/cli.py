@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
         help="torch.compile the generator: ~1.25× faster per image on CPU after a ~30 s "
         "warm-up per image size; worth it for folders of same-sized images",
     )
+    translate.add_argument(
+        "--precision",
+        default=os.environ.get("GAN_DEMO_PRECISION", "auto"),
+        help="auto (default): bf16 autocast on CPUs with native bf16 (about 2× faster, outputs within about "
+        "one grey level on average), else fp32; or fp32, bf16",
+    )
 
     sketch = sub.add_parser("sketch", help="colour sketches (or traced photos) with a pix2pix generator")
     sketch.add_argument("--model", default="emoji-sketch", help="registry key (see `gan-demo models`)")
@@ -98,13 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _store(device_name: str, *, compile_networks: bool = False):
+def _store(device_name: str, *, compile_networks: bool = False, precision: str = "fp32"):
     from gan_demo.device import select_device
     from gan_demo.registry import Registry
     from gan_demo.store import ModelStore
 
     try:
-        return ModelStore(Registry(), select_device(device_name), compile_networks=compile_networks)
+        device = select_device(device_name)
+        return ModelStore(Registry(), device, compile_networks=compile_networks, precision=precision)
     except ValueError as error:
         raise CliError(str(error), EXIT_USAGE) from None
 
@@ -222,7 +229,7 @@ def _for_each_image(inputs: list[Path], out_dir: Path, convert: Callable[[Image.
 def cmd_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
 
-    store = _store(args.device, compile_networks=args.compile)
+    store = _store(args.device, compile_networks=args.compile, precision=args.precision)
     entry = store.registry.get(args.model, "translate")
     role = args.direction or next(iter(entry.weights))
     if role not in entry.weights:

@@ -12,8 +12,9 @@ from torch import nn
 
 from gan_demo.hub import load_network
 from gan_demo.registry import ModelEntry, Registry
-from gan_demo.tasks.optimise import prepare_for_inference
+from gan_demo.tasks.optimise import prepare_for_inference, resolve_precision
 
+BF16_TASKS = ("translate",)  # measured faster in bf16 (benchmarks/README.md); U-Nets and samplers are not
 Key = tuple[str, str, str, str]  # (entry key, network role, weight revision, device)
 
 
@@ -33,6 +34,7 @@ class ModelStore:
         checkpoints_dir: Path | None = None,
         loader: Callable[..., nn.Module] = load_network,
         compile_networks: bool = False,  # torch.compile the networks (see tasks/optimise.py)
+        precision: str = "fp32",  # auto | fp32 | bf16 for the image-to-image networks (see tasks/optimise.py)
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -42,6 +44,7 @@ class ModelStore:
         self._checkpoints_dir = checkpoints_dir
         self._loader = loader
         self._compile = compile_networks
+        self.precision = resolve_precision(precision, device)
         self._models: OrderedDict[Key, nn.Module] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[Key, threading.Lock] = {}
@@ -69,7 +72,12 @@ class ModelStore:
             try:
                 module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
                 compile_it = self._compile and entry.task in ("translate", "sketch", "sample")
-                module = prepare_for_inference(module, compile=compile_it, channels_last=entry.task == "sample")
+                module = prepare_for_inference(
+                    module,
+                    compile=compile_it,
+                    channels_last=entry.task == "sample",
+                    bf16=self.precision == "bf16" and entry.task in BF16_TASKS,
+                )
                 with self._lock:
                     self._models[cache_key] = module
                     while len(self._models) > self.capacity:

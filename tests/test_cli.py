@@ -72,6 +72,10 @@ def test_translate_a_single_file(tmp_path, capsys):
     Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(source)
     assert main(["translate", "--input", str(source), "--out", str(tmp_path / "out"), "--max-side", "64"]) == 0
     assert (tmp_path / "out" / "photo.png").is_file()
+    argv = ["translate", "--input", str(source), "--out", str(tmp_path / "fp32"), "--max-side", "64"]
+    assert main([*argv, "--precision", "fp32"]) == 0
+    a, b = (np.asarray(Image.open(tmp_path / d / "photo.png"), dtype=int) for d in ("out", "fp32"))
+    assert np.abs(a - b).mean() < 2  # bf16 where this CPU has it: within grey levels of fp32
 
 
 @pytest.mark.parametrize(
@@ -79,6 +83,7 @@ def test_translate_a_single_file(tmp_path, capsys):
     [
         (["translate", "--input", "missing.png", "--out", "x"], "missing.png: no such file"),
         (["translate", "--input", "README.md", "--out", "x", "--direction", "b2a"], "only translates a2b"),
+        (["translate", "--input", "README.md", "--out", "x", "--precision", "fp8"], "unknown precision 'fp8'"),
         (["sample", "--model", "vintage", "--out", "x"], "no sample model called 'vintage'"),
         (["sample", "--n", "0", "--out", "x"], "between 1 and 64"),
         (["sketch", "--model", "vintage", "--input", "README.md", "--out", "x"], "no sketch model called"),

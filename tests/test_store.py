@@ -74,3 +74,17 @@ def test_bad_role_and_capacity_are_refused():
         store.get("a", "b2a")
     with pytest.raises(ValueError, match="capacity"):
         ModelStore(registry_of("a"), torch.device("cpu"), capacity=0)
+
+
+def test_bf16_precision_wraps_translators_only():
+    from gan_demo.tasks.optimise import BFloat16Autocast
+
+    registry = Registry((tiny_entry("t"), tiny_entry("s", task="sample")))
+    loader = lambda entry, role, **_: torch.nn.Conv2d(3, 3, 1)  # noqa: E731
+    store = ModelStore(registry, torch.device("cpu"), loader=loader, precision="bf16")
+    assert isinstance(store.get("t")[1], BFloat16Autocast)
+    assert not isinstance(store.get("s")[1], BFloat16Autocast)
+    fp32 = ModelStore(registry, torch.device("cpu"), loader=loader, precision="fp32")
+    assert not isinstance(fp32.get("t")[1], BFloat16Autocast)
+    with pytest.raises(ValueError, match="precision"):
+        ModelStore(registry, torch.device("cpu"), precision="half")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -143,3 +145,33 @@ def test_work_side_runs_small_and_returns_the_full_size(translator):
         Spy(), Image.new("RGB", (200, 100), (30, 90, 200)), device=CPU, max_side=None, work_side=64
     )
     assert result.size == (200, 100) and seen == [(32, 64)]
+
+
+def test_bf16_autocast_runs_the_convolutions_in_bf16_and_stays_close_to_fp32(translator):
+    from gan_demo.tasks.optimise import BFloat16Autocast, prepare_for_inference
+
+    seen = []
+    conv = next(m for m in translator.modules() if isinstance(m, torch.nn.Conv2d))
+    handle = conv.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    fast = prepare_for_inference(copy.deepcopy(translator), bf16=True)
+    handle.remove()
+    assert isinstance(fast, BFloat16Autocast) and fast.size_multiple == translator.size_multiple
+    image = Image.effect_noise((36, 28), 50).convert("RGB")
+    a = np.asarray(translate_image(fast, image, device=CPU), dtype=int)
+    b = np.asarray(translate_image(translator, image, device=CPU), dtype=int)
+    assert torch.bfloat16 in seen  # the hook was copied with the network: its convolutions ran in bf16
+    assert a.shape == b.shape and np.abs(a - b).mean() < 2 and np.abs(a - b).max() <= 16
+
+
+def test_precision_auto_means_bf16_only_on_a_cpu_that_has_it(monkeypatch):
+    from gan_demo.tasks import optimise
+
+    monkeypatch.setattr(optimise, "cpu_has_native_bf16", lambda: True)
+    assert optimise.resolve_precision("auto", torch.device("cpu")) == "bf16"
+    assert optimise.resolve_precision("auto", torch.device("cuda")) == "fp32"
+    assert optimise.resolve_precision("fp32", torch.device("cpu")) == "fp32"
+    monkeypatch.setattr(optimise, "cpu_has_native_bf16", lambda: False)
+    assert optimise.resolve_precision("auto", torch.device("cpu")) == "fp32"
+    assert optimise.resolve_precision("bf16", torch.device("cpu")) == "bf16"  # asked for: emulated, but honoured
+    with pytest.raises(ValueError, match="precision"):
+        optimise.resolve_precision("fp8", torch.device("cpu"))
