@@ -55,20 +55,22 @@ def test_gradients_reach_every_pixel_through_its_region_mean():
     assert torch.allclose(grad[:, :8, :8], grad[:, :1, :1].expand(3, 8, 8))  # and all by the same amount
 
 
-def test_a_generator_with_flat_colours_paints_at_most_that_many_and_trains():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_generator_with_flat_colours_paints_at_most_that_many_and_trains(seed):
+    torch.manual_seed(seed)
     generator = ResnetGenerator(base_channels=4, n_blocks=1, upsample="resize", residual=True, flat_colours=6)
     images = torch.rand(2, 3, 12, 20) * 2 - 1
     out = generator(images)
     assert out.shape == images.shape
     assert all(distinct_colours(image) <= 6 for image in out)
-    target = images.flip(-1)
+    target = images * 0.5 + 0.3  # a change of colour, which region means can follow
     optimiser = torch.optim.Adam(generator.parameters(), lr=1e-2)
     before = (generator(images) - target).abs().mean().item()
-    for _ in range(5):
+    for _ in range(10):
         optimiser.zero_grad()
         (generator(images) - target).abs().mean().backward()
         optimiser.step()
-    assert (generator(images) - target).abs().mean().item() < before
+    assert (generator(images) - target).abs().mean().item() < 0.9 * before
     assert "flat_colours" not in str(generator.state_dict().keys())  # no weights: config only
     with pytest.raises(ValueError, match="flat_colours"):
         ResnetGenerator(flat_colours=1)
