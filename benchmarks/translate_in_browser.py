@@ -36,11 +36,21 @@ def main(url: str) -> None:
         start = time.perf_counter()
         panel.get_by_text("Try these (click a row to run it)").scroll_into_view_if_needed()
         panel.locator(".gallery-item, tr.tr-body").last.click()
-        page.wait_for_timeout(4000)
-        print(f"example row clicked; waited {time.perf_counter() - start:.1f} s")
+        # the row runs the model's first direction: the radio must move from modern → flat to flat → modern
+        # (a failed handler leaves it where it was; the app's error toast alone was missed once)
+        first_direction = panel.get_by_label("flat → modern")
+        for _ in range(60):
+            if first_direction.is_checked():
+                break
+            page.wait_for_timeout(500)
+        done = first_direction.is_checked()
+        print(f"example row: direction set to its model's first: {done} after {time.perf_counter() - start:.1f} s")
+        page.wait_for_timeout(1000)
         page.screenshot(path=str(OUT / "translate-example-screen.png"), full_page=True)
         errors = page.locator(".toast-body").all_inner_texts()
         print("error toasts:", errors or "none")
+        if not done or errors:
+            raise SystemExit("the example row did not run cleanly (see the screenshot)")
 
 
 if __name__ == "__main__":

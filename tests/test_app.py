@@ -177,7 +177,7 @@ def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened():
 
 
 def test_an_example_row_sets_the_direction_labels_of_its_own_model(app):
-    demo, _ = app
+    demo, client = app
     emoji = Image.open(ROOT / "examples" / "emoji" / "flat-astonished-face.png").convert("RGB")
     (example,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "run_example"]
     _, result, back, note, radio, card = example.fn("emoji-flat-modern", emoji, 128, True)
@@ -185,3 +185,10 @@ def test_an_example_row_sets_the_direction_labels_of_its_own_model(app):
     assert radio.value == "a2b"
     labels = [label for label, _ in radio.choices]
     assert labels == ["flat → modern", "modern → flat"]  # not the labels of the app's first model
+    # the same row through the running app (inside an event, the radio update behaves differently)
+    emoji_file = handle_file(str(ROOT / "examples" / "emoji" / "flat-astonished-face.png"))
+    _, result, back, note, direction, _ = client.predict(
+        "emoji-flat-modern", emoji_file, 128, True, api_name="/run_example"
+    )
+    assert read(result).shape == read(back).shape == (128, 128, 3) and "Cycle error" in note
+    assert direction["value"] == "a2b" and [label for label, _ in direction["choices"]] == labels

@@ -110,8 +110,9 @@ def build_translate_tab(store: ModelStore) -> None:
 
     def run_example(key, source, max_side, show_cycle, progress=gr.Progress()):
         """An example row: the model's first direction, and the direction radio and card set to match."""
-        radio, card = on_model_change(key)
-        return (*translate(key, radio.value, source, max_side, show_cycle, progress), radio, card)
+        radio, card = on_model_change(key)  # a component built inside an event is an update: it has no .value
+        first_role = next(iter(direction_choices(store, key)), (None, None))[1]
+        return (*translate(key, first_role, source, max_side, show_cycle, progress), radio, card)
 
     # Rows carry no direction: an Examples table shows a Radio value with the labels of the model that was
     # selected when the app started, and loading a row puts those labels back; the rows run the first
