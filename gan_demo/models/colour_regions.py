@@ -52,6 +52,7 @@ def region_means(colours: torch.Tensor, labels: torch.Tensor, n_regions: int) ->
     return sums / counts.clamp(min=1).unsqueeze(-1), counts
 
 
+@torch.compiler.disable  # data-dependent loops: run eagerly inside a compiled generator, not as graph breaks
 def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int = 3) -> torch.Tensor:
     """image [B, C, H, W] → the same image with at most n_colours colours, each the mean of its region.
 
