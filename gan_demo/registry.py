@@ -237,8 +237,9 @@ CATALOGUE: tuple[ModelEntry, ...] = (
         task="translate",
         title="Emoji: flat ↔ modern (CycleGAN, 128 px)",
         description=(
-            "Turns flat emoji into the shaded 'modern' Fluent style and back. Trained unpaired (the model "
-            "never saw which flat emoji matches which modern one). Works best on emoji-like pictures."
+            "Turns flat emoji into the shaded 'modern' Fluent style and back; the way back repaints a picture in "
+            "12 flat colours. Trained unpaired (the model never saw which flat emoji matches which modern one). "
+            "Works best on emoji-like pictures."
         ),
         architecture="resnet_generator",
         config={"base_channels": 24, "n_blocks": 6, "norm": "instance", "upsample": "resize", "residual": True},
