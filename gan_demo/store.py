@@ -34,7 +34,7 @@ class ModelStore:
         checkpoints_dir: Path | None = None,
         loader: Callable[..., nn.Module] = load_network,
         compile_networks: bool = False,  # torch.compile the networks (see tasks/optimise.py)
-        precision: str = "fp32",  # auto | fp32 | bf16 for the image-to-image networks (see tasks/optimise.py)
+        precision: str = "fp32",  # auto | fp32 | bf16 for the BF16_TASKS networks (see tasks/optimise.py)
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")

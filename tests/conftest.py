@@ -76,3 +76,16 @@ def generator_entry(architecture: str, task: str, *, config: dict | None = None,
         licence="MIT",
         credit="tests",
     )
+
+
+def l1_before_and_after_fitting(
+    module: torch.nn.Module, inputs: torch.Tensor, target: torch.Tensor, *, steps: int
+) -> tuple[float, float]:
+    """Mean L1 of module(inputs) to target, before and after `steps` Adam steps (lr 0.01) on that L1."""
+    optimiser = torch.optim.Adam(module.parameters(), lr=1e-2)
+    before = (module(inputs) - target).abs().mean().item()
+    for _ in range(steps):
+        optimiser.zero_grad()
+        (module(inputs) - target).abs().mean().backward()
+        optimiser.step()
+    return before, (module(inputs) - target).abs().mean().item()

@@ -6,7 +6,7 @@ torch.compile (Inductor) is about 1.25× faster on the ResNet generator, but eac
 ~30 s of compilation on 2 cores: worth it for a folder of same-sized images, not for one interactive
 upload. So compiling is opt-in: `gan-demo translate --compile`, or GAN_DEMO_COMPILE=1 for the app.
 
-On CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), the image-to-image generators run under
+On CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), the CycleGAN translators run under
 bf16 autocast by default (`precision="auto"`): convolutions in bf16 with fp32 accumulation, norms and the
 output in fp32. About 2× faster for the ResNet generator on this machine, at a cost of about one grey
 level in the output (measured in benchmarks/README.md). GAN_DEMO_PRECISION=fp32 or `--precision fp32`
@@ -49,7 +49,7 @@ def cpu_has_native_bf16() -> bool:
 
 
 def resolve_precision(requested: str, device: torch.device) -> str:
-    """ "fp32" or "bf16": what `requested` (one of PRECISIONS) means on `device`."""
+    """What `requested` (one of PRECISIONS) means on `device`: "fp32" or "bf16"."""
     if requested not in PRECISIONS:
         raise ValueError(f"unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}")
     if requested == "auto":
