@@ -42,7 +42,7 @@ def main() -> None:
 
         client = Client(url, verbose=False)
         t0 = time.perf_counter()
-        client.predict("faces-dcgan", 0, 16, 1.0, 128, api_name="/sample")
+        client.predict("faces-dcgan", 0, 16, 1.0, 0.0, 128, api_name="/sample")
         first_sample = time.perf_counter() - t0
         t0 = time.perf_counter()
         client.predict(
