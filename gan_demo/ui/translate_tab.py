@@ -27,6 +27,11 @@ def direction_choices(store: ModelStore, key: str | None) -> list[tuple[str, str
     return choices + [("reverse (two-way models only)", role) for role in missing]
 
 
+def first_role(choices: list[tuple[str, str]]) -> str | None:
+    """The role of the first direction choice: what a model runs unless asked otherwise."""
+    return choices[0][1] if choices else None
+
+
 def build_translate_tab(store: ModelStore) -> None:
     choices = model_choices(store.registry, "translate")
     first = choices[0][1] if choices else None
@@ -60,7 +65,7 @@ def build_translate_tab(store: ModelStore) -> None:
     def on_model_change(key):
         directions = direction_choices(store, key)
         return (
-            gr.Radio(choices=directions, value=directions[0][1] if directions else None),
+            gr.Radio(choices=directions, value=first_role(directions)),
             model_card_markdown(store.registry, key),
         )
 
@@ -72,7 +77,7 @@ def build_translate_tab(store: ModelStore) -> None:
             directions = direction_choices(store, first)
             direction = gr.Radio(
                 directions,
-                value=directions[0][1] if directions else None,
+                value=first_role(directions),
                 label="Direction",
                 info="Two-way models translate either way.",
             )
@@ -111,8 +116,8 @@ def build_translate_tab(store: ModelStore) -> None:
     def run_example(key, source, max_side, show_cycle, progress=gr.Progress()):
         """An example row: the model's first direction, and the direction radio and card set to match."""
         radio, card = on_model_change(key)  # a component built inside an event is an update: it has no .value
-        first_role = next(iter(direction_choices(store, key)), (None, None))[1]
-        return (*translate(key, first_role, source, max_side, show_cycle, progress), radio, card)
+        role = first_role(direction_choices(store, key))
+        return (*translate(key, role, source, max_side, show_cycle, progress), radio, card)
 
     # Rows carry no direction: an Examples table shows a Radio value with the labels of the model that was
     # selected when the app started, and loading a row puts those labels back; the rows run the first
