@@ -6,25 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    import os
-
-    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
-    from app import create_app
-
-    demo, _ = create_app()
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
-    client = Client(url, verbose=False)
-    yield demo, client
-    client.close()
-    demo.close()
 
 
 def read(path: str) -> np.ndarray:
