@@ -117,6 +117,11 @@ class SafeSketchpad(gr.Sketchpad):
 
     is_template = True
 
+    def get_block_name(self) -> str:  # gr.Sketchpad is itself a template of the ImageEditor front-end
+        return "imageeditor"
+
+    get_block_class = get_block_name
+
     def preprocess(self, payload: Any) -> Any:
         if payload is None:
             return None
