@@ -410,3 +410,17 @@ def test_the_bundled_models_commands_still_parse_to_their_recorded_config(run):
     args = _parser().parse_args(shlex.split(record["command"])[3:])  # after "python -m gan_demo.training"
     assert args.family == record["family"]
     assert dataclasses.asdict(_config(FAMILIES[args.family].config, args)) == record["config"]
+
+
+def test_a_trainer_continues_from_a_saved_run_folder(tmp_path):
+    from gan_demo.training.families import FAMILIES
+
+    for name, (config, folders) in _tiny_runs(tmp_path).items():
+        trainer, logs = train(FAMILIES[name], config, folders, steps=1, device=CPU)
+        list(logs)
+        save_run(tmp_path / name, trainer.run_networks(), {}, half=False)
+        fresh, _ = train(FAMILIES[name], dataclasses.replace(config, seed=7), folders, steps=1, device=CPU)
+        fresh.load_networks(tmp_path / name)
+        for role, network in trainer.run_networks().items():
+            saved, loaded = network.state_dict(), fresh.networks()[role].state_dict()
+            assert all(torch.equal(saved[k], loaded[k]) for k in saved), (name, role)

@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
+from gan_demo.hub import WEIGHTS_NAME
 from gan_demo.training.datasets import DataKind, TrainingData
 from gan_demo.training.loop import StepLog, fit
 
@@ -99,6 +101,13 @@ class Trainer(ABC):
         """The networks to run for inference, by role: eval-mode copies, so training can go on."""
         live = self.networks()
         return {role: copy.deepcopy(live[role]).eval() for role in self.inference_roles}
+
+    def load_networks(self, folder: Path) -> None:
+        """Continue from a run folder (fine-tuning): load every role it holds, strictly; others keep their init."""
+        for role, network in self.networks().items():
+            weights = Path(folder) / role / WEIGHTS_NAME
+            if weights.is_file():
+                network.load_state_dict(load_file(weights, device=str(self.device)), strict=True)
 
     def run_networks(self) -> dict[str, nn.Module]:
         """What a run folder holds: every trained network, with the exported ones in their inference roles."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -124,6 +125,12 @@ class GANTrainer(Trainer):
 
     def networks(self) -> dict[str, nn.Module]:
         return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def load_networks(self, folder: Path) -> None:
+        """As `Trainer.load_networks`; a run's saved generator is its weight average, which restarts from it."""
+        super().load_networks(folder)
+        if self.averaged is not None:
+            self.averaged.load_state_dict(self.generator.state_dict())
 
     def export(self) -> dict[str, nn.Module]:
         """The sampler, copied, with batch-norm statistics measured on its own outputs, in eval mode."""
