@@ -424,3 +424,29 @@ def test_a_trainer_continues_from_a_saved_run_folder(tmp_path):
         for role, network in trainer.run_networks().items():
             saved, loaded = network.state_dict(), fresh.networks()[role].state_dict()
             assert all(torch.equal(saved[k], loaded[k]) for k in saved), (name, role)
+
+
+def test_a_training_run_folder_lists_itself_as_a_model(tmp_path):
+    from gan_demo.registry import Registry
+    from gan_demo.training.__main__ import main
+
+    dir_a, dir_b = make_pairs(tmp_path)
+    argv = ["cyclegan", "--domain-a", str(dir_a), "--domain-b", str(dir_b), "--size", "16", "--base-channels", "4"]
+    argv += [
+        "--n-blocks",
+        "1",
+        "--batch-size",
+        "2",
+        "--steps",
+        "1",
+        "--out",
+        str(tmp_path / "my-pair"),
+        "--licence",
+        "MIT",
+    ]
+    assert main(argv) == 0
+    entry = Registry().add_run(tmp_path / "my-pair")
+    assert (entry.key, entry.task, entry.licence, entry.image_size) == ("my-pair", "translate", "MIT", 16)
+    assert entry.directions == {"a2b": "line → colour", "b2a": "colour → line"} and set(entry.weights) == {"a2b", "b2a"}
+    network = load_network(entry, "b2a", device=CPU)
+    assert network(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)

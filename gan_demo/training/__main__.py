@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -18,8 +17,9 @@ import torch
 
 from gan_demo.device import select_device
 from gan_demo.training.families import FAMILIES
-from gan_demo.training.family import Family, Trainer, train
+from gan_demo.training.family import Trainer, train
 from gan_demo.training.loop import StepLog, save_run
+from gan_demo.training.record import ModelCard, model_block, run_record
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep-every", type=int, default=None, help="also keep a copy of the run every N steps (in OUT-step-N)"
     )
+    card = parser.add_argument_group("the model card in run.json (the run folder's name is the model's key)")
+    for field in dataclasses.fields(ModelCard):
+        if field.name != "base_model":
+            card.add_argument(f"--{field.name}", default=field.default, help=f"default: {field.default!r}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,21 +58,6 @@ def _config(cls: type, args: argparse.Namespace):
     """A family's config dataclass with the command-line values that were given (the rest default)."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
     return cls(**given)
-
-
-def _record(family: Family, config, argv: list[str], device: torch.device, log: StepLog) -> dict:
-    """run.json: what was trained and how to train it again."""
-    return {
-        "family": family.name,
-        "config": dataclasses.asdict(config),
-        "command": "python -m gan_demo.training " + shlex.join(argv),
-        "steps": log.step,
-        "seconds": round(log.seconds, 1),
-        "data": log.extra,
-        "last_losses": log.losses,
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-    }
 
 
 def _drive(trainer: Trainer, logs, args: argparse.Namespace, record) -> StepLog | None:
@@ -101,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         family, config, folders, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds
     )
 
+    card = ModelCard(title=args.title, description=args.description, licence=args.licence, credit=args.credit)
+    model = model_block(family, trainer, folders, config, card, name=args.out.name)
+
     def record(log: StepLog) -> dict:
-        return _record(family, config, argv, device, log)
+        return run_record(family, config, argv, device, log, model)
 
     log = _drive(trainer, logs, args, record)
     if log is not None:

@@ -164,4 +164,8 @@ FAMILY = Family(
     task="translate",
     add_options=add_options,
     build=lambda config, data, *, steps, device: CycleGANTrainer(config, data, total_steps=steps, device=device),
+    directions=lambda folders: {
+        "a2b": f"{folders['domain_a'].name} → {folders['domain_b'].name}",
+        "b2a": f"{folders['domain_b'].name} → {folders['domain_a'].name}",
+    },
 )

@@ -123,6 +123,7 @@ class Family:
     task: str  # the registry task its exported networks serve ("sample", "sketch", "translate")
     add_options: Callable[[argparse.ArgumentParser], None]  # the config's command-line flags
     build: Callable[..., Trainer]  # build(config, data, *, steps, device) -> Trainer
+    directions: Callable[[dict[str, Path]], dict[str, str]] = lambda folders: {}  # translate: role → "a → b"
 
 
 def train(
