@@ -20,9 +20,9 @@ from PIL import Image
 
 from gan_demo.device import describe, select_device
 from gan_demo.imaging import MAX_PIXELS
+from gan_demo.optimise import compile_requested, precision_requested
 from gan_demo.registry import Registry
 from gan_demo.store import ModelStore
-from gan_demo.tasks.optimise import compile_requested, precision_requested
 from gan_demo.ui import CSS, build_app
 
 log = logging.getLogger("gan_demo")
