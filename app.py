@@ -24,9 +24,9 @@ from starlette.middleware import Middleware
 
 from gan_demo.device import describe, select_device
 from gan_demo.imaging import MAX_FILE_BYTES
+from gan_demo.optimise import compile_requested, precision_requested
 from gan_demo.registry import Registry
 from gan_demo.store import ModelStore
-from gan_demo.tasks.optimise import compile_requested, precision_requested
 from gan_demo.ui import CSS, build_app
 from gan_demo.ui.http import BodySizeLimit
 
