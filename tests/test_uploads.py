@@ -36,6 +36,11 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def read_png(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.copy()
+
+
 def write_images(folder: Path, names: list[str], *, first_seed: int = 0) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -81,9 +86,9 @@ def test_images_become_rgb_pngs_within_the_working_size_that_the_loader_reads(tm
     noise(99, (120, 60)).convert("L").save(big)
     report = images_from_uploads([*uploads, big], tmp_path / "work", limits=SMALL)
     assert report.ready and report.count == 8 and not report.skipped
-    written = [Image.open(path) for path in report.files["images"]]
+    written = [read_png(path) for path in report.files["images"]]
     assert all(image.mode == "RGB" and max(image.size) <= 32 for image in written)
-    assert Image.open(report.folders["images"] / "wide.png").size == (32, 16)
+    assert read_png(report.folders["images"] / "wide.png").size == (32, 16)
     data = IMAGES.load(report.folders, size=16, split=None, min_count=8)
     assert tuple(data.sets[0].shape) == (8, 3, 16, 16)
 
@@ -239,12 +244,12 @@ def test_side_by_side_images_split_into_inputs_and_targets(tmp_path):
     noise(0, (32, 32)).save(tmp_path / "square.png")
     uploads = [tmp_path / "ab.png", tmp_path / "square.png"]
     report = pairs_from_side_by_side(uploads, tmp_path / "l", limits=SMALL, min_count=1)
-    source, target = (Image.open(report.files[key][0]) for key in ("source", "target"))
+    source, target = (read_png(report.files[key][0]) for key in ("source", "target"))
     assert source.getpixel((5, 5)) == (255, 0, 0) and target.getpixel((5, 5)) == (0, 0, 255)
     assert source.size == target.size == (32, 32)
     assert reasons(report)["square.png"].startswith("not side by side")
     swapped = pairs_from_side_by_side(uploads, tmp_path / "r", input_side="right", limits=SMALL, min_count=1)
-    assert Image.open(swapped.files["source"][0]).getpixel((5, 5)) == (0, 0, 255)
+    assert read_png(swapped.files["source"][0]).getpixel((5, 5)) == (0, 0, 255)
 
 
 def test_photos_become_targets_with_traced_sketch_inputs(tmp_path):
@@ -254,9 +259,9 @@ def test_photos_become_targets_with_traced_sketch_inputs(tmp_path):
     Image.new("RGB", (48, 48), (90, 90, 90)).save(tmp_path / "flat.png")
     uploads = [tmp_path / "shape.png", tmp_path / "flat.png"]
     report = pairs_from_photos(uploads, tmp_path / "w", method="canny", limits=SMALL, min_count=1)
-    sketch = np.asarray(Image.open(report.files["source"][0]))
+    sketch = np.asarray(read_png(report.files["source"][0]))
     assert set(np.unique(sketch)) == {0, 255}  # black lines on white
-    assert np.asarray(Image.open(report.files["target"][0])).shape == (32, 32, 3)
+    assert np.asarray(read_png(report.files["target"][0])).shape == (32, 32, 3)
     assert reasons(report)["flat.png"].startswith("no lines to trace")
     with pytest.raises(ValueError, match="unknown edge method 'pencil'"):
         pairs_from_photos(uploads, tmp_path / "x", method="pencil")

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from gan_demo.imaging import MIN_SIDE, fit_within
+from gan_demo.imaging import MIN_SIDE
 from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.training.uploads import (
     MIN_IMAGES,
@@ -35,6 +35,7 @@ from gan_demo.training.uploads import (
     merge,
     png_writer,
     report_from,
+    shrink,
 )
 
 MIN_AB_ASPECT = 1.25  # a side-by-side image is at least this much wider than tall (two portrait halves: 1.33)
@@ -121,8 +122,8 @@ def _halves_writer(folders: dict[str, Path], input_side: str, work_size: int) ->
             return f"too small to split ({width}×{height})"
         left, right = image.crop((0, 0, half, height)), image.crop((width - half, 0, width, height))
         source, target = (left, right) if input_side == "left" else (right, left)
-        fit_within(source, work_size).save(folders["source"] / file, format="PNG")
-        fit_within(target, work_size).save(folders["target"] / file, format="PNG")
+        shrink(source, work_size).save(folders["source"] / file, format="PNG")
+        shrink(target, work_size).save(folders["target"] / file, format="PNG")
         return None
 
     return write
@@ -146,7 +147,7 @@ def pairs_from_photos(
     folders = {key: fresh_folder(Path(work_dir) / key) for key in ("source", "target")}
 
     def write(image: Image.Image, file: str) -> str | None:
-        photo = fit_within(image, limits.work_size)
+        photo = shrink(image, limits.work_size)
         sketch = photo_to_sketch(photo, method=method, threshold=threshold, stroke=stroke)
         if np.asarray(sketch.convert("L")).min() == 255:
             return "no lines to trace (a flat image; try a lower threshold)"
