@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 from gan_demo.entries import (
     CHECKPOINTS_DIR,
+    RUN_RECORD,
     TASKS,
     ModelEntry,
     Task,
@@ -225,6 +227,31 @@ class Registry:
         entry = entry_from_run(folder)
         self.add(entry, replace=replace)
         return entry
+
+    def add_runs_from(self, folder: str | os.PathLike) -> list[str]:
+        """List every complete run folder directly under `folder` (a missing folder lists none); their keys.
+
+        Folders without a readable run.json model block (a save in progress is a hidden staging folder, and
+        a half-written run never gets its final name) and keys already taken by another model are skipped.
+        """
+        keys = []
+        root = Path(folder)
+        for run in sorted(root.iterdir()) if root.is_dir() else []:
+            if run.name.startswith(".") or not (run / RUN_RECORD).is_file():
+                continue
+            try:
+                entry = entry_from_run(run)
+                if entry.key in self._entries and entry.source_kind != "run":
+                    continue  # a run may not shadow a bundled or Hub model
+                self.add(entry, replace=True)
+                keys.append(entry.key)
+            except ValueError:
+                continue
+        return keys
+
+    def remove(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def get(self, key: str, task: Task | None = None) -> ModelEntry:
         with self._lock:

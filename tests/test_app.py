@@ -164,11 +164,11 @@ def test_reverse_direction_of_a_one_way_model_is_explained(app):
         )
 
 
-def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened():
+def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened(tmp_path):
     from app import create_app
     from tests.conftest import tiny_entry
 
-    demo, store = create_app()  # not launched: the handler is called directly
+    demo, store = create_app(runs_dir=tmp_path)  # not launched: the handler is called directly
     refresh = next(fn for fn in demo.fns.values() if fn.api_name == "sample_models")
     before = {key for _, key in refresh.fn()["choices"]}
     store.registry.add(tiny_entry("my-finetune", task="sample", bundled="nowhere"))

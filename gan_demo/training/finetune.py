@@ -72,7 +72,7 @@ class Update:
 
 def base_config(family: Family, base: Path | None, overrides: dict[str, Any]) -> Any:
     """The family config: the base run's recorded one (architecture included) with the tunable overrides."""
-    unknown = sorted(set(overrides) - set(TUNABLE))
+    unknown = sorted(set(overrides) - set(TUNABLE) - ({"size"} if base is None else set()))
     if unknown:
         raise ValueError(f"cannot change {', '.join(unknown)} in a fine-tune; tunable: {', '.join(TUNABLE)}")
     recorded: dict[str, Any] = {}

@@ -93,6 +93,11 @@ class TrainingWorker:
         with self._lock:
             return self._jobs.get(job_id or "")
 
+    def writing(self, folder: Path) -> bool:
+        """Whether an active job writes this run folder."""
+        with self._lock:
+            return any(j.spec.out.resolve() == Path(folder).resolve() for j in self._jobs.values() if j.state in ACTIVE)
+
     def position(self, job: Job) -> int:
         """0 while it runs; n when n jobs run or wait before it."""
         with self._lock:

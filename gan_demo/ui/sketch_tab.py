@@ -67,7 +67,13 @@ def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(choices, value=first, label="Model", info="Which sketch → image generator to use.")
+            model = gr.Dropdown(
+                choices,
+                value=first,
+                allow_custom_value=True,
+                label="Model",
+                info="Which sketch → image generator to use.",
+            )
             card = gr.Markdown(model_card_markdown(store.registry, first))
             with gr.Tabs():
                 with gr.Tab("Draw", id="draw"):
