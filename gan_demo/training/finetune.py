@@ -126,14 +126,14 @@ def _finite(networks: dict[str, nn.Module]) -> bool:
 
 
 @torch.no_grad()
-def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.Image:
+def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.Image:  # two rows
     """A fixed-seed sample grid (sampling) or the first training inputs translated (translators)."""
     exported = trainer.export()
     role = next(iter(exported))
     network = exported[role]
     if family.task == "sample":
         z = torch.randn(count, network.latent_dim, generator=torch.Generator().manual_seed(0))
-        return make_grid(from_signed_unit(network(z.to(trainer.device))), columns=count)
+        return make_grid(from_signed_unit(network(z.to(trainer.device))), columns=(count + 1) // 2)
     source = trainer.data.sets[0][:count].float() / 127.5 - 1.0
     outputs = from_signed_unit(network(source.to(trainer.device)))
     return make_grid(from_signed_unit(source) + outputs, columns=len(outputs))

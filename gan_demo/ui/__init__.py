@@ -54,8 +54,8 @@ def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, r
                     "content, style and smoothness weights.",
                     "gan-demo stylize",
                 )
-            with gr.Tab("Fine-tune", id="finetune"):
-                build_finetune_tab(store, worker, runs_dir)
+            with gr.Tab("Fine-tune", id="finetune") as finetune_tab:
+                reattach = build_finetune_tab(store, worker, runs_dir)
         gr.Markdown(
             f"<small>gan-demo {__version__} · models are credited on their cards · outputs are PNG; use the "
             f"download buttons · {LIMITS_TEXT} · each request stops after {REQUEST_TIME_LIMIT_S} s.</small>"
@@ -70,6 +70,8 @@ def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, r
             refresh = functools.partial(_fresh_choices, store, task)
             tab.select(refresh, outputs=dropdown, api_name=f"{task}_models", api_visibility="undocumented", queue=False)
             demo.load(refresh, outputs=dropdown, api_visibility="private", queue=False)
+        # A reloaded page finds its job again (the id is in the browser's storage) when the tab is opened.
+        finetune_tab.select(*reattach, api_visibility="private", queue=False)
     return demo
 
 

@@ -85,10 +85,13 @@ def loss_frame(job: Job | None) -> pd.DataFrame:
         for term, value in point.items()
         if term != "step"
     ]
-    return pd.DataFrame(rows, columns=["step", "loss", "term"])
+    frame = pd.DataFrame(rows, columns=["step", "loss", "term"])
+    return frame.astype({"step": float, "loss": float, "term": str})  # numeric axes even while empty
 
 
-def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path) -> None:
+def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path) -> tuple:
+    """Build the tab; returns (function, inputs, outputs) for the app to run on every page load."""
+
     def family_changed(family):
         _, first_label, second_label = FAMILIES[family]
         choices = _base_choices(store, family)
@@ -145,10 +148,18 @@ def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path
         return job.id, status_markdown(job, worker.position(job))
 
     def refresh(job_id, shown):
+        """The job's state for the page; the timer keeps ticking only while the job is active."""
         job = worker.get(job_id)
         preview = job.preview if job is not None else None
         image = gr.skip() if preview is None or id(preview) == shown else preview
-        return status_markdown(job, worker.position(job) if job else 0), loss_frame(job), image, id(preview)
+        status_text = status_markdown(job, worker.position(job) if job else 0)
+        return (
+            status_text,
+            loss_frame(job),
+            image,
+            id(preview),
+            gr.Timer(active=job is not None and job.state in ACTIVE),
+        )
 
     def stop(job_id):
         if not worker.stop(job_id):
@@ -248,7 +259,7 @@ def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path
             status = gr.Markdown(status_markdown(None, 0))
             plot = gr.LinePlot(loss_frame(None), x="step", y="loss", color="term", label="Loss terms", height=260)
             preview = gr.Image(
-                label="Preview (fixed seeds, or the first inputs translated)", type="pil", interactive=False
+                label="Preview (fixed seeds, or the first inputs translated)", type="pil", interactive=False, height=320
             )
             with gr.Accordion("Your runs", open=False):
                 runs = gr.Dropdown(
@@ -258,7 +269,7 @@ def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path
                 runs_note = gr.Markdown()
     job_id = gr.BrowserState(None, storage_key="gan-demo-finetune-job")
     shown = gr.State(None)
-    timer = gr.Timer(1.0)
+    timer = gr.Timer(1.0, active=False)
 
     family.change(
         family_changed, family, [base, pairing, first, second, augment], queue=False, api_visibility="private"
@@ -279,15 +290,10 @@ def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path
         [family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema, job_id],
         [job_id, status],
         api_name="finetune_start",
-    )
+    ).success(lambda: gr.Timer(active=True), outputs=timer, queue=False, api_visibility="private")
     stop_button.click(stop, job_id, status, api_name="finetune_stop", queue=False)
-    timer.tick(
-        refresh,
-        [job_id, shown],
-        [status, plot, preview, shown],
-        api_name="finetune_status",
-        queue=False,
-        show_progress="hidden",
-    )
+    watched = [status, plot, preview, shown, timer]
+    timer.tick(refresh, [job_id, shown], watched, api_name="finetune_status", queue=False, show_progress="hidden")
     runs.focus(runs_list, outputs=runs, queue=False, api_visibility="private")
     delete_button.click(delete, runs, [runs, runs_note], api_name="finetune_delete")
+    return refresh, [job_id, shown], watched  # the app runs this on page load: a reloaded page reattaches
