@@ -13,20 +13,28 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import tempfile
 import threading
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
-from PIL import Image
+from starlette.middleware import Middleware
 
 from gan_demo.device import describe, select_device
-from gan_demo.imaging import MAX_PIXELS
+from gan_demo.imaging import MAX_FILE_BYTES
 from gan_demo.optimise import compile_requested, precision_requested
 from gan_demo.registry import Registry
 from gan_demo.store import ModelStore
 from gan_demo.ui import CSS, build_app
+from gan_demo.ui.http import BodySizeLimit
 
 log = logging.getLogger("gan_demo")
 WARM_MODELS = ("faces-dcgan", "emoji-fluent", "vintage")  # loaded in the background so the first click is quick
+# An image may arrive inline as a base64 `data:` URL (4/3 of its size) inside a JSON body; the loader then
+# applies MAX_FILE_BYTES to the decoded bytes. Anything larger is refused before it is read.
+MAX_REQUEST_BYTES = MAX_FILE_BYTES * 4 // 3 + 2**20
 
 
 def create_app() -> tuple[gr.Blocks, ModelStore]:
@@ -46,22 +54,46 @@ def warm_up(store: ModelStore) -> None:
             log.warning("could not preload %s: %s", key, error)
 
 
+def launch_options() -> dict[str, Any]:
+    """The `demo.launch` settings that make the app safe to expose (the tests launch with them too)."""
+    return {
+        "share": False,
+        "max_file_size": MAX_FILE_BYTES,
+        "app_kwargs": {"middleware": [Middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)]},
+        "show_error": False,
+        "enable_monitoring": False,
+        "theme": gr.themes.Soft(),
+        "css": CSS,
+    }
+
+
+def writable_temp_dir() -> Path:
+    """Gradio's file cache (GRADIO_TEMP_DIR), created and checked; raises OSError with a one-line reason."""
+    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OSError(
+            f"GRADIO_TEMP_DIR={folder} is not a writable folder ({error.strerror or error}); "
+            "point it at one that is, or unset it"
+        ) from None
+    return folder
+
+
 def main() -> None:
-    # Pillow refuses images above 2 × MAX_IMAGE_PIXELS before decoding: align it with our own limit so
-    # no code path in the process (Gradio's included) decodes a decompression bomb.
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        writable_temp_dir()
+    except OSError as error:
+        sys.exit(f"gan-demo: {error}")
     demo, store = create_app()
     threading.Thread(target=warm_up, args=(store,), daemon=True, name="warm-up").start()
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        share=False,
-        max_file_size="20mb",
-        show_error=False,
-        enable_monitoring=False,
-        theme=gr.themes.Soft(),
-        css=CSS,
+        **launch_options(),
     )
 
 

@@ -1,7 +1,12 @@
 """`gan-demo` (also `python -m gan_demo`): the app's capabilities from the command line.
 
 Same core, same inputs, same outputs as the UI. Errors are one line on stderr and a non-zero exit code;
-set GAN_DEMO_DEBUG=1 to see tracebacks.
+set GAN_DEMO_DEBUG=1 to see tracebacks. Exit codes:
+  0  done
+  1  some inputs could not be used (each named on stderr; the others were written)
+  2  usage: an unknown option or model, or a number out of range
+  3  the model is not available here or its weights are damaged
+  4  internal error (a bug: please report it)
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MODEL, EXIT_INTERNAL = 0, 1, 2, 3, 4
 LATER = {
     "edit": "StarGAN attribute editing",
     "stylize": "neural style transfer",
@@ -43,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the models (key, task, source, size, licence)")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.add_argument("--task", help="only models of this task")
+    models.add_argument("--check", action="store_true", help="load every available model to find damaged weights")
 
     sample = sub.add_parser("sample", help="draw random images from an unconditional GAN")
     sample.add_argument("--model", default="faces-dcgan", help="registry key (see `gan-demo models`)")
@@ -140,6 +146,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     rows = []
     for entry in Registry().entries(args.task):
         usable, note = availability(entry)
+        if usable and args.check:
+            usable, note = _loads(entry, args.device, note)
         rows.append({**entry.summary(), "available": usable, "note": note})
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -152,6 +160,19 @@ def cmd_models(args: argparse.Namespace) -> int:
     for row in table:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return EXIT_OK
+
+
+def _loads(entry, device_name: str, note: str) -> tuple[bool, str]:
+    """(usable, note) after loading every network of the entry, strictly."""
+    from gan_demo.device import select_device
+    from gan_demo.hub import WeightsInvalid, WeightsNotFound, load_network
+
+    try:
+        for role in entry.weights:
+            load_network(entry, role, device=select_device(device_name))
+    except (WeightsInvalid, WeightsNotFound) as error:
+        return False, f"broken: {error}"
+    return True, note
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -212,7 +233,7 @@ def _for_each_image(inputs: list[Path], out_dir: Path, convert: Callable[[Image.
     for path in inputs:
         try:
             outputs = convert(load_image(path, name=str(path)))
-        except (InvalidImage, BlankSketch) as error:
+        except (InvalidImage, BlankSketch, ValueError, RuntimeError) as error:  # one bad file never stops a run
             message = str(error) if isinstance(error, InvalidImage) else f"{path}: {error}"
             print(f"gan-demo: skipped {message}", file=sys.stderr)
             failures += 1
@@ -302,10 +323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"gan-demo: {error}", file=sys.stderr)
         return error.code
+    except (WeightsNotFound, WeightsInvalid) as error:
+        print(f"gan-demo: {error}", file=sys.stderr)
+        return EXIT_MODEL
     except (UnknownModel, ValueError) as error:
         print(f"gan-demo: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (InvalidImage, WeightsNotFound, WeightsInvalid, OSError) as error:
+    except (InvalidImage, OSError) as error:
         print(f"gan-demo: {error}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as error:  # never a traceback for users; GAN_DEMO_DEBUG=1 shows it
@@ -314,4 +338,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"gan-demo: internal error: {type(error).__name__}: {error} (GAN_DEMO_DEBUG=1 for details)", file=sys.stderr
         )
-        return EXIT_FAILED
+        return EXIT_INTERNAL

@@ -161,15 +161,22 @@ def _resolve_hub(source: WeightSource, tried: list[str]) -> ResolvedWeights:
 
 
 def availability(entry: ModelEntry, *, checkpoints_dir: Path | None = None) -> tuple[bool, str]:
-    """(usable now, short note) for the UI: local files first; no network at all when HF_HUB_OFFLINE is set."""
+    """(usable now, short note) for the UI: local files first; no network at all when HF_HUB_OFFLINE is set.
+
+    A local safetensors file whose header does not match its length (truncated, or not safetensors at all)
+    is reported as broken without loading it; other damage shows when the model is loaded.
+    """
     notes = []
     for role, source in entry.weights.items():
+        bundled = (Path(checkpoints_dir or CHECKPOINTS_DIR) / source.bundled / WEIGHTS_NAME) if source.bundled else None
         local = (
-            (source.bundled and (Path(checkpoints_dir or CHECKPOINTS_DIR) / source.bundled / WEIGHTS_NAME).is_file())
-            or (source.package and _package_file(source) is not None)
-            or (source.hub_repo and hub_cached_file(source) is not None)
+            (bundled if bundled is not None and bundled.is_file() else None)
+            or (_package_file(source) if source.package else None)
+            or (hub_cached_file(source) if source.hub_repo else None)
         )
-        if local:
+        if local is not None:
+            if problem := safetensors_problem(local):
+                return False, f"broken: {role} {problem}"
             continue
         if source.hub_repo and not hub_offline() and _hub_reachable():
             notes.append("downloads from the Hub on first use")
@@ -178,6 +185,25 @@ def availability(entry: ModelEntry, *, checkpoints_dir: Path | None = None) -> t
         else:
             return False, f"weights for {role} are not installed"
     return True, notes[0] if notes else "ready"
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """Why a .safetensors file cannot be whole (its header and length disagree), or None; reads the header only."""
+    if path.suffix != ".safetensors":
+        return None
+    try:
+        with path.open("rb") as handle:
+            header_size = int.from_bytes(handle.read(8), "little")
+            size = path.stat().st_size
+            if not 2 <= header_size <= min(size - 8, 100_000_000):
+                return "is not a safetensors file"
+            header = json.loads(handle.read(header_size))
+        ends = [info["data_offsets"][1] for name, info in header.items() if name != "__metadata__"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return "has a damaged safetensors header"
+    if 8 + header_size + max(ends, default=0) != size:
+        return "is truncated or padded (its length does not match its header)"
+    return None
 
 
 def read_state_dict(resolved: ResolvedWeights, source: WeightSource) -> dict[str, torch.Tensor]:

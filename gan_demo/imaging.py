@@ -6,6 +6,8 @@ Nothing here imports torch. Every way an input can be unusable ends in one excep
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import io
 import math
@@ -19,10 +21,16 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # JPEG also opens phone MPO files
-MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
+# The limits, stated once for the app (every input path), the CLI and the tests:
+MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs); smaller ones scaled
+MAX_FILE_BYTES = 20 * 1024 * 1024  # larger files are refused before they are read
 MIN_SIDE = 8  # smaller images carry too little to translate, and break strided convs
-MAX_FILE_BYTES = 50 * 1024 * 1024
 WHITE = (255, 255, 255)
+LIMITS_TEXT = f"images up to {MAX_FILE_BYTES // 2**20} MB and {MAX_PIXELS // 1_000_000} megapixels"
+
+# Pillow's own bomb check (a warning above the limit, an error above twice it) follows ours, so that no code
+# path in the process, Gradio's included, decodes more than MAX_PIXELS without noticing.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 ImageSource = str | os.PathLike | bytes | BinaryIO | Image.Image | np.ndarray
 
@@ -93,20 +101,37 @@ def load_image(
         raise InvalidImage(f"{label}: the file is damaged or truncated ({error})") from None
 
 
+def check_file_bytes(size: int, label: str) -> None:
+    """Refuse a file of `size` bytes above MAX_FILE_BYTES, with the message every input path gives."""
+    if size > MAX_FILE_BYTES:
+        raise InvalidImage(f"{label}: the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+
+
+def decode_data_url(url: str, label: str) -> bytes:
+    """The bytes of a base64 `data:` URL, refused by size before anything is decoded."""
+    header, _, encoded = url.partition(",")
+    if not header.startswith("data:") or not encoded:
+        raise InvalidImage(f"{label}: no image data received")
+    check_file_bytes(len(encoded) * 3 // 4, label)
+    try:
+        return base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError):
+        raise InvalidImage(f"{label}: the image data is not valid base64") from None
+
+
 def _read_bytes(source: ImageSource, label: str) -> bytes:
     if isinstance(source, bytes):
+        check_file_bytes(len(source), label)
         data = source
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
             raise InvalidImage(f"{label}: no such file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InvalidImage(f"{label}: the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        check_file_bytes(path.stat().st_size, label)
         data = path.read_bytes()
     elif hasattr(source, "read"):
         data = source.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise InvalidImage(f"{label}: the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        check_file_bytes(len(data), label)
     else:
         raise InvalidImage(f"{label}: expected a file, bytes or an image, got {type(source).__name__}")
     if not data:

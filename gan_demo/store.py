@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gan_demo.hub import load_network
+from gan_demo.hub import WeightsInvalid, load_network
 from gan_demo.optimise import prepare_for_inference, resolve_precision
 from gan_demo.registry import ModelEntry, Registry
 
@@ -48,6 +48,7 @@ class ModelStore:
         self._models: OrderedDict[Key, nn.Module] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[Key, threading.Lock] = {}
+        self._broken: dict[str, str] = {}  # entry key → why its last load failed (retried on the next request)
 
     def _key(self, entry: ModelEntry, role: str) -> Key:
         return (entry.key, role, entry.weights[role].hub_revision or "local", str(self.device))
@@ -70,7 +71,12 @@ class ModelStore:
                     self._models.move_to_end(cache_key)
                     return entry, self._models[cache_key]
             try:
-                module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
+                try:
+                    module = self._loader(entry, role, device=self.device, checkpoints_dir=self._checkpoints_dir)
+                except WeightsInvalid as error:
+                    with self._lock:
+                        self._broken[entry.key] = str(error)
+                    raise
                 compile_it = self._compile and entry.task in ("translate", "sketch", "sample")
                 module = prepare_for_inference(
                     module,
@@ -79,6 +85,7 @@ class ModelStore:
                     bf16=self.precision == "bf16" and entry.task in BF16_TASKS,
                 )
                 with self._lock:
+                    self._broken.pop(entry.key, None)
                     self._models[cache_key] = module
                     while len(self._models) > self.capacity:
                         self._models.popitem(last=False)
@@ -86,6 +93,11 @@ class ModelStore:
                 with self._lock:
                     self._loading.pop(cache_key, None)
         return entry, module
+
+    def broken(self, key: str) -> str | None:
+        """Why the last load of this entry's weights failed, or None (never tried, or it worked)."""
+        with self._lock:
+            return self._broken.get(key)
 
     def loaded(self) -> list[Key]:
         with self._lock:

@@ -20,6 +20,26 @@ TINY_DCGAN = {"latent_dim": 8, "base_channels": 4, "image_channels": 3}
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    """The app as `python app.py` serves it (same launch options), on a free loopback port, with a client."""
+    from gradio_client import Client
+
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
+    from app import create_app, launch_options
+
+    demo, store = create_app()
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True, **launch_options()
+    )
+    client = Client(url, verbose=False)
+    demo.test_store = store  # type: ignore[attr-defined]
+    demo.test_url = url  # type: ignore[attr-defined]
+    yield demo, client
+    client.close()
+    demo.close()
+
+
 @pytest.fixture(autouse=True)
 def _offline_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty Hub cache and HF_HUB_OFFLINE=1: no test can touch the network."""

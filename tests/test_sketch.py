@@ -137,13 +137,3 @@ def test_thin_pen_lines_are_widened_and_bold_ones_left_alone():
     bold = Image.new("RGB", (128, 128), "white")
     ImageDraw.Draw(bold).ellipse((20, 20, 108, 108), outline="black", width=8)
     assert match_stroke_width(bold, 6) is bold
-
-
-def test_sketchpad_layers_are_stacked_when_no_composite_is_sent():
-    from gan_demo.ui.sketch_tab import sketchpad_image
-
-    layer = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
-    ImageDraw.Draw(layer).line((0, 0, 31, 31), fill=(0, 0, 0, 255), width=3)
-    stacked = load_image(sketchpad_image({"background": None, "layers": [layer], "composite": None}))
-    assert stacked.getpixel((16, 16)) == (0, 0, 0) and stacked.getpixel((30, 2)) == (255, 255, 255)
-    assert sketchpad_image({"background": None, "layers": [], "composite": None}) is None

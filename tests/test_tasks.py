@@ -91,11 +91,18 @@ def test_translation_is_deterministic(translator):
 
 
 def test_padding_reflects_and_falls_back_for_tiny_inputs():
-    padded, original = pad_to_multiple(torch.arange(6.0).reshape(1, 1, 2, 3), 4)
+    padded, original = pad_to_multiple(torch.arange(6.0).reshape(1, 1, 2, 3), 4, min_side=1)
     assert padded.shape == (1, 1, 4, 4) and original == (2, 3)
     assert padded[0, 0, 0, 3] == 2.0  # replicate: the pad (2 rows) is not smaller than the side (2)
-    padded, _ = pad_to_multiple(torch.arange(25.0).reshape(1, 1, 5, 5), 4)
+    padded, _ = pad_to_multiple(torch.arange(25.0).reshape(1, 1, 5, 5), 4, min_side=1)
     assert padded[0, 0, 0, 5] == 3.0  # reflect: x[.., 5] mirrors x[.., 3]
+
+
+def test_thin_inputs_are_padded_to_the_networks_minimum_side():
+    padded, original = pad_to_multiple(torch.zeros(1, 3, 1, 512), 4)
+    assert padded.shape == (1, 3, 32, 512) and original == (1, 512)
+    padded, _ = pad_to_multiple(torch.zeros(1, 3, 33, 40), 4)
+    assert padded.shape == (1, 3, 36, 40)
 
 
 def test_bad_max_side_is_refused(translator):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 
 import torch
@@ -14,7 +15,29 @@ from gan_demo.tasks._tensors import from_signed_unit
 MAX_SAMPLES = 64
 MAX_FRAMES = 120
 SEED_MODULUS = 2**32
+OUTPUT_SIZES = (16, 1024)  # smallest and largest side of a resized output (px)
 INTERPOLATIONS = ("slerp", "linear")
+
+
+def check_seed(seed: int) -> int:
+    """A seed as the app and the CLI accept it: a whole number in [0, 2³²)."""
+    if not 0 <= seed < SEED_MODULUS:
+        raise ValueError(f"seeds go from 0 to {SEED_MODULUS - 1}, got {seed}")
+    return int(seed)
+
+
+def truncated_normal(shape: tuple[int, ...], threshold: float, generator: torch.Generator) -> torch.Tensor:
+    """Standard normal values conditioned on |z| ≤ threshold, by inverse-CDF sampling.
+
+    One uniform draw per value, mapped through Φ⁻¹ restricted to [Φ(−t), Φ(t)]: the cost does not depend on
+    the threshold (rejection sampling needs ~1/(2Φ(t) − 1) draws per value, unbounded as t → 0).
+    """
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"truncation threshold must be a positive number, got {threshold}")
+    low = torch.special.ndtr(torch.tensor(-threshold, dtype=torch.float64))
+    uniform = torch.rand(shape, generator=generator, dtype=torch.float64)
+    z = torch.special.ndtri(low + (1 - 2 * low) * uniform)
+    return z.clamp(-threshold, threshold).float()  # rounding at the ends of the range
 
 
 def latent_vectors(latent_dim: int, n: int, seed: int, *, truncation: float | None = None) -> torch.Tensor:
@@ -23,22 +46,17 @@ def latent_vectors(latent_dim: int, n: int, seed: int, *, truncation: float | No
     Drawn on the CPU with a private generator, so the global RNG is untouched and the same seed
     gives the same latents whether the network then runs on a CPU or a GPU.
 
-    truncation: the truncation trick of BigGAN (Brock, Donahue & Simonyan 2019): every component whose
-    magnitude exceeds the threshold is redrawn until none does. Lower thresholds give more typical, less
-    varied images. The first image of a seed does not depend on n.
+    truncation: the truncation trick of BigGAN (Brock, Donahue & Simonyan 2019): the components are drawn
+    from the normal distribution cut at ±threshold. Lower thresholds give more typical, less varied
+    images. The first image of a seed does not depend on n.
     """
-    if truncation is not None and not truncation > 0:
-        raise ValueError(f"truncation threshold must be positive, got {truncation}")
-    generator = torch.Generator(device="cpu").manual_seed(int(seed) % SEED_MODULUS)
+    generator = torch.Generator(device="cpu").manual_seed(check_seed(seed))
     rows = []
     for _ in range(n):  # row by row, so image i of a seed is the same whatever n is
-        z = torch.randn(latent_dim, generator=generator)
-        if truncation is not None:
-            outside = z.abs() > truncation
-            while outside.any():
-                z[outside] = torch.randn(int(outside.sum()), generator=generator)
-                outside = z.abs() > truncation
-        rows.append(z)
+        if truncation is None:
+            rows.append(torch.randn(latent_dim, generator=generator))
+        else:
+            rows.append(truncated_normal((latent_dim,), truncation, generator))
     return torch.stack(rows)
 
 
@@ -149,6 +167,8 @@ def render_latents(
     """
     if not 0.0 < latent_scale <= 2.0:
         raise ValueError(f"latent scale must be in (0, 2], got {latent_scale}")
+    if output_size is not None and not OUTPUT_SIZES[0] <= output_size <= OUTPUT_SIZES[1]:
+        raise ValueError(f"output size must be between {OUTPUT_SIZES[0]} and {OUTPUT_SIZES[1]} px, got {output_size}")
     z = z * latent_scale
     images: list[Image.Image] = []
     for start in range(0, len(z), batch_size):

@@ -12,20 +12,29 @@ from gan_demo.imaging import fit_within
 from gan_demo.tasks._tensors import from_signed_unit, to_signed_unit
 
 MAX_SIDE_LIMIT = 2048
+MIN_NETWORK_SIDE = 32  # narrower inputs are padded: reflection padding and strided convs need room
 
 
-def pad_to_multiple(batch: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Pad right/bottom so H and W are multiples of `multiple`; returns the padded batch and (H, W).
+def pad_to_multiple(
+    batch: torch.Tensor, multiple: int, *, min_side: int = MIN_NETWORK_SIDE
+) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad right/bottom so H and W are multiples of `multiple` and at least `min_side`; returns the padded
+    batch and the original (H, W), to crop the output back to.
 
-    Reflection keeps borders natural; it needs the pad to be smaller than the side, so tiny images fall
-    back to replicating the edge.
+    A 4000 × 10 photo scaled to 512 × 1 still translates: the network sees 512 × 32. Reflection keeps
+    borders natural; it needs the pad to be smaller than the side, so thin images replicate the edge.
     """
     height, width = batch.shape[-2:]
-    pad_h, pad_w = -height % multiple, -width % multiple
+    pad_h = max(-height % multiple, _round_up(min_side, multiple) - height)
+    pad_w = max(-width % multiple, _round_up(min_side, multiple) - width)
     if pad_h or pad_w:
         mode = "reflect" if pad_h < height and pad_w < width else "replicate"
         batch = F.pad(batch, (0, pad_w, 0, pad_h), mode=mode)
     return batch, (height, width)
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
 
 
 @torch.inference_mode()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 
 from gan_demo import __version__
+from gan_demo.imaging import LIMITS_TEXT
+from gan_demo.registry import Task
 from gan_demo.store import ModelStore
-from gan_demo.ui.common import model_choices
+from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
 from gan_demo.ui.translate_tab import build_translate_tab
@@ -28,17 +32,10 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Sample", id="sample") as sample_tab:
                 sample_model = build_sample_tab(store)
-            sample_tab.select(
-                lambda: gr.update(choices=model_choices(store.registry, "sample")),
-                outputs=sample_model,
-                api_name="sample_models",
-                api_visibility="undocumented",
-                queue=False,
-            )
-            with gr.Tab("CycleGAN", id="cyclegan"):
-                build_translate_tab(store)
-            with gr.Tab("Sketch → image", id="sketch"):
-                build_sketch_tab(store)
+            with gr.Tab("CycleGAN", id="cyclegan") as translate_tab:
+                translate_model = build_translate_tab(store)
+            with gr.Tab("Sketch → image", id="sketch") as sketch_tab:
+                sketch_model = build_sketch_tab(store)
             with gr.Tab("StarGAN", id="stargan"):
                 build_upcoming_tab(
                     store.registry,
@@ -61,7 +58,21 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
                     "later release; `gan-demo finetune` says the same."
                 )
         gr.Markdown(
-            f"<small>gan-demo {__version__} · models are credited on their cards · "
-            "outputs are PNG; use the download buttons.</small>"
+            f"<small>gan-demo {__version__} · models are credited on their cards · outputs are PNG; use the "
+            f"download buttons · {LIMITS_TEXT} · each request stops after {REQUEST_TIME_LIMIT_S} s.</small>"
         )
+        # Model lists change at run time (a fine-tuned run appears, a model's weights fail to load): each tab
+        # lists them afresh when it is opened, and so does every page load.
+        for tab, dropdown, task in (
+            (sample_tab, sample_model, "sample"),
+            (translate_tab, translate_model, "translate"),
+            (sketch_tab, sketch_model, "sketch"),
+        ):
+            refresh = functools.partial(_fresh_choices, store, task)
+            tab.select(refresh, outputs=dropdown, api_name=f"{task}_models", api_visibility="undocumented", queue=False)
+            demo.load(refresh, outputs=dropdown, api_visibility="private", queue=False)
     return demo
+
+
+def _fresh_choices(store: ModelStore, task: Task) -> dict:
+    return gr.update(choices=model_choices(store, task))

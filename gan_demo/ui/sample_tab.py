@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import gradio as gr
 
-from gan_demo.device import gpu_task
 from gan_demo.imaging import make_grid
 from gan_demo.registry import UnknownModel
 from gan_demo.store import ModelStore
@@ -19,11 +20,19 @@ from gan_demo.tasks.sample import (
     MAX_SAMPLES,
     SEED_MODULUS,
     animation_bytes,
+    check_seed,
     render_latents,
     sample_images,
     walk_latents,
 )
-from gan_demo.ui.common import model_card_markdown, model_choices, runnable_examples, user_errors
+from gan_demo.ui.common import (
+    SafeNumber,
+    SafeSlider,
+    model_card_markdown,
+    model_choices,
+    model_event,
+    runnable_examples,
+)
 
 DISPLAY_SIZES = (64, 128, 256)
 
@@ -35,29 +44,34 @@ def _truncation(value: float) -> float | None:
 
 def _seed(value) -> int:
     if value is None:
-        raise ValueError("enter a seed (a whole number from 0 to 4294967295)")
-    seed = int(value)
-    if not 0 <= seed < SEED_MODULUS:
-        raise ValueError(f"seeds go from 0 to {SEED_MODULUS - 1}, got {seed}")
-    return seed
+        raise ValueError(f"enter a seed (a whole number from 0 to {SEED_MODULUS - 1})")
+    return check_seed(int(value))
 
 
-def _forget_old_files(folder: Path, max_age_s: float = 3600.0) -> None:
-    """Gradio serves its own copy of each output file; ours only need to outlive one request."""
-    cutoff = time.time() - max_age_s
-    for path in folder.glob("*.gif"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+class _WalkFolder:
+    """Where latent-walk GIFs wait for Gradio to copy them: made on the first walk, removed at exit."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def file(self, name: str, *, max_age_s: float = 3600.0) -> Path:
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="gan-demo-walks-"))
+            atexit.register(shutil.rmtree, self._path, ignore_errors=True)
+        cutoff = time.time() - max_age_s  # Gradio serves its own copy; ours only need to outlive one request
+        for path in self._path.glob("*.gif"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        return self._path / name
 
 
 def build_sample_tab(store: ModelStore) -> gr.Dropdown:
     """Build the tab; returns its model dropdown so the app can refresh the choices (new fine-tuned runs)."""
-    choices = model_choices(store.registry, "sample")
+    choices = model_choices(store, "sample")
     first = choices[0][1] if choices else None
-    scratch = Path(tempfile.mkdtemp(prefix="gan-demo-walks-"))
+    walks = _WalkFolder()
 
-    @user_errors
-    @gpu_task(duration=30)
+    @model_event
     def sample(key, seed, n, latent_scale, truncation, display_size, progress=gr.Progress()):
         progress(0.05, desc="Loading the generator…")
         _, generator = store.get(key)
@@ -75,8 +89,7 @@ def build_sample_tab(store: ModelStore) -> gr.Dropdown:
         captions = [f"seed {seed} · #{i}" for i in range(len(images))]
         return make_grid(images), list(zip(images, captions, strict=True))
 
-    @user_errors
-    @gpu_task(duration=60)
+    @model_event
     def latent_walk(
         key, seed_a, seed_b, frames, fps, interpolation, latent_scale, truncation, display_size, progress=gr.Progress()
     ):
@@ -99,8 +112,7 @@ def build_sample_tab(store: ModelStore) -> gr.Dropdown:
             output_size=int(display_size),
             on_progress=lambda done, total: progress((done, total), desc="Rendering frames"),
         )
-        _forget_old_files(scratch)
-        path = scratch / f"{key}-walk-{seed_a}-{seed_b}-{interpolation}-{len(images)}f.gif"
+        path = walks.file(f"{key}-walk-{seed_a}-{seed_b}-{interpolation}-{len(images)}f.gif")
         path.write_bytes(animation_bytes(images, fps=float(fps)))
         return str(path), str(path)
 
@@ -113,14 +125,14 @@ def build_sample_tab(store: ModelStore) -> gr.Dropdown:
             model = gr.Dropdown(choices, value=first, label="Model", info="Which generator draws the pictures.")
             card = gr.Markdown(model_card_markdown(store.registry, first))
             with gr.Row():
-                seed = gr.Number(
+                seed = SafeNumber(
                     42, label="Seed", precision=0, minimum=0, maximum=SEED_MODULUS - 1, info="Same seed, same images."
                 )
                 shuffle = gr.Button("🎲 Random seed", size="sm")
-            count = gr.Slider(
+            count = SafeSlider(
                 1, MAX_SAMPLES, value=16, step=1, label="Number of images", info="How many samples to draw."
             )
-            scale = gr.Slider(
+            scale = SafeSlider(
                 0.1,
                 2.0,
                 value=1.0,
@@ -128,13 +140,13 @@ def build_sample_tab(store: ModelStore) -> gr.Dropdown:
                 label="Latent scale",
                 info="Multiplies the latent vector: below 1 safer, more typical images; above 1 wilder ones.",
             )
-            truncation = gr.Slider(
+            truncation = SafeSlider(
                 0.0,
                 3.0,
                 value=0.0,
                 step=0.1,
                 label="Truncation threshold (0 = off)",
-                info="Redraws latent values beyond ±threshold (BigGAN): lower, fewer oddities and less variety.",
+                info="Latent values come from a normal cut at ±threshold (BigGAN): lower, more typical, less varied.",
             )
             size = gr.Radio(
                 list(DISPLAY_SIZES),
@@ -156,11 +168,11 @@ def build_sample_tab(store: ModelStore) -> gr.Dropdown:
                     "and back, as a looping GIF."
                 )
                 with gr.Row():
-                    seed_b = gr.Number(7, label="Second seed", precision=0, minimum=0, maximum=SEED_MODULUS - 1)
-                    frames = gr.Slider(
+                    seed_b = SafeNumber(7, label="Second seed", precision=0, minimum=0, maximum=SEED_MODULUS - 1)
+                    frames = SafeSlider(
                         2, MAX_FRAMES, value=24, step=1, label="Frames", info="More frames, smoother and slower."
                     )
-                    fps = gr.Slider(1, 30, value=12, step=1, label="Frames per second")
+                    fps = SafeSlider(1, 30, value=12, step=1, label="Frames per second")
                 interpolation = gr.Radio(
                     list(INTERPOLATIONS),
                     value="slerp",

@@ -7,35 +7,26 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from gan_demo.device import gpu_task
-from gan_demo.imaging import load_image
 from gan_demo.store import ModelStore
 from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.tasks.sketch import sketch_options, sketch_to_image
-from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, runnable_examples, user_errors
+from gan_demo.ui.common import (
+    SafeImage,
+    SafeSketchpad,
+    SafeSlider,
+    model_card_markdown,
+    model_choices,
+    model_event,
+    runnable_examples,
+)
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DISPLAY_SIDE = 256
 
 
-def sketchpad_image(value: object) -> Image.Image | None:
-    """The drawing in a Sketchpad value: its composite, or (when the browser sent none) its layers
-    stacked in order; transparency is flattened onto white later by the image loader."""
-    if not isinstance(value, dict):
-        return None
-    if value.get("composite") is not None:
-        return value["composite"]
-    layers = [layer for layer in [value.get("background"), *(value.get("layers") or [])] if layer is not None]
-    if not layers:
-        return None
-    canvas = Image.new("RGBA", layers[0].size, (0, 0, 0, 0))
-    for layer in layers:
-        canvas.alpha_composite(layer.convert("RGBA").resize(canvas.size))
-    return canvas
-
-
-def build_sketch_tab(store: ModelStore) -> None:
-    choices = model_choices(store.registry, "sketch")
+def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
+    """Build the tab; returns its model dropdown so the app can refresh the choices."""
+    choices = model_choices(store, "sketch")
     first = choices[0][1] if choices else None
 
     def colour(key, sketch, progress):
@@ -50,23 +41,19 @@ def build_sketch_tab(store: ModelStore) -> None:
             (side, side), Image.Resampling.BICUBIC
         )
 
-    @user_errors
-    @gpu_task(duration=30)
+    @model_event
     def from_drawing(key, drawing, progress=gr.Progress()):
-        composite = sketchpad_image(drawing)
-        if composite is None:
+        if drawing is None:
             raise gr.Error("Draw something on the sketchpad first.", title="Empty sketch")
-        return colour(key, load_image(composite, name="the drawing"), progress)
+        return colour(key, drawing, progress)
 
-    @user_errors
-    @gpu_task(duration=30)
+    @model_event
     def from_upload(key, sketch, progress=gr.Progress()):
         if sketch is None:
             raise gr.Error("Upload a sketch first.", title="No image")
         return colour(key, sketch, progress)
 
-    @user_errors
-    @gpu_task(duration=30)
+    @model_event
     def from_photo(key, photo, method, threshold, stroke, progress=gr.Progress()):
         if photo is None:
             raise gr.Error("Upload a photo first.", title="No image")
@@ -84,7 +71,7 @@ def build_sketch_tab(store: ModelStore) -> None:
             card = gr.Markdown(model_card_markdown(store.registry, first))
             with gr.Tabs():
                 with gr.Tab("Draw", id="draw"):
-                    pad = gr.Sketchpad(
+                    pad = SafeSketchpad(
                         label="Sketchpad",
                         type="pil",
                         image_mode="RGBA",
@@ -107,10 +94,10 @@ def build_sketch_tab(store: ModelStore) -> None:
                         label="Line extractor",
                         info="xdog: pen-like strokes; canny: thin, crisp contours.",
                     )
-                    threshold = gr.Slider(
+                    threshold = SafeSlider(
                         0, 1, value=0.5, step=0.05, label="Threshold", info="Higher keeps only the strongest lines."
                     )
-                    stroke = gr.Slider(
+                    stroke = SafeSlider(
                         1,
                         9,
                         value=3,
@@ -165,3 +152,4 @@ def build_sketch_tab(store: ModelStore) -> None:
             api_name="sketch_photo_example",
             label="Example photos (traced, then coloured)",
         )
+    return model

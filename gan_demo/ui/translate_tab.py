@@ -6,12 +6,18 @@ from pathlib import Path
 
 import gradio as gr
 
-from gan_demo.device import gpu_task
 from gan_demo.imaging import fit_within
 from gan_demo.store import ModelStore
 from gan_demo.tasks import translate_image
 from gan_demo.tasks.translate import cycle_reconstruction, other_direction
-from gan_demo.ui.common import SafeImage, model_card_markdown, model_choices, runnable_examples, user_errors
+from gan_demo.ui.common import (
+    SafeImage,
+    SafeSlider,
+    model_card_markdown,
+    model_choices,
+    model_event,
+    runnable_examples,
+)
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -32,12 +38,12 @@ def first_role(choices: list[tuple[str, str]]) -> str | None:
     return choices[0][1] if choices else None
 
 
-def build_translate_tab(store: ModelStore) -> None:
-    choices = model_choices(store.registry, "translate")
+def build_translate_tab(store: ModelStore) -> gr.Dropdown:
+    """Build the tab; returns its model dropdown so the app can refresh the choices."""
+    choices = model_choices(store, "translate")
     first = choices[0][1] if choices else None
 
-    @user_errors
-    @gpu_task(duration=30)
+    @model_event
     def translate(key, direction, source, max_side, show_cycle, progress=gr.Progress()):
         if source is None:
             raise gr.Error("Upload a picture first.", title="No image")
@@ -82,7 +88,7 @@ def build_translate_tab(store: ModelStore) -> None:
                 info="Two-way models translate either way.",
             )
             image = SafeImage(type="pil", label="Your picture", sources=["upload", "clipboard", "webcam"])
-            max_side = gr.Slider(
+            max_side = SafeSlider(
                 64,
                 1024,
                 value=512,
@@ -142,3 +148,4 @@ def build_translate_tab(store: ModelStore) -> None:
         api_visibility="undocumented",
         queue=False,
     )
+    return model
