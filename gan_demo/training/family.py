@@ -28,6 +28,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from gan_demo.entries import Task
 from gan_demo.hub import WEIGHTS_NAME
 from gan_demo.training.datasets import DataKind, TrainingData
 from gan_demo.training.loop import StepLog, fit
@@ -42,8 +43,17 @@ class RunRandom:
         with self._forked():
             torch.default_generator.manual_seed(seed)
             if self._on_accelerator():
-                self._device_module().manual_seed(seed)  # the current device, as fork_rng forks
+                self._seed_device(seed)
             self._states = self._read_states()
+
+    def _seed_device(self, seed: int) -> None:
+        """Seed this run's device (not whichever is current), e.g. cuda:1 while cuda:0 is current."""
+        module = self._device_module()
+        if self.device.index is not None and hasattr(module, "device"):
+            with module.device(self.device.index):
+                module.manual_seed(seed)
+        else:
+            module.manual_seed(seed)
 
     def _on_accelerator(self) -> bool:
         return self.device.type != "cpu"
@@ -131,7 +141,7 @@ class Family:
     summary: str  # one line for --help
     config: type  # frozen dataclass of hyper-parameters (with `seed`, `size`, `batch_size`)
     data: DataKind  # the folders it trains on
-    task: str  # the registry task its exported networks serve ("sample", "sketch", "translate")
+    task: Task  # the registry task its exported networks serve ("sample", "sketch", "translate")
     options: tuple[Option, ...]  # the config fields a user may set (the rest keep their defaults)
     build: Callable[..., Trainer]  # build(config, data, *, steps, device) -> Trainer
     directions: Callable[[dict[str, Path]], dict[str, str]] = lambda folders: {}  # translate: role → "a → b"
