@@ -359,6 +359,7 @@ def test_every_family_in_the_table_trains_through_the_one_protocol(tmp_path):
     runs = _tiny_runs(tmp_path)
     assert set(FAMILIES) == set(runs)
     for name, family in FAMILIES.items():
+        assert {option.field for option in family.options} <= {f.name for f in dataclasses.fields(family.config)}
         config, folders = runs[name]
         trainer, logs = train(family, config, folders, steps=2, device=CPU)
         assert [log.step for log in logs] == [1, 2]

@@ -11,13 +11,14 @@ import argparse
 import dataclasses
 import sys
 import time
+import typing
 from pathlib import Path
 
 import torch
 
 from gan_demo.device import select_device
 from gan_demo.training.families import FAMILIES
-from gan_demo.training.family import Trainer, train
+from gan_demo.training.family import Option, Trainer, train
 from gan_demo.training.loop import StepLog, save_run
 from gan_demo.training.record import ModelCard, model_block, run_record
 
@@ -42,6 +43,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
             card.add_argument(f"--{field.name}", default=field.default, help=f"default: {field.default!r}")
 
 
+def _add_option(parser: argparse.ArgumentParser, config: type, option: Option) -> None:
+    """--field-name, typed as the config field (int, float, str; a bool gets --name / --no-name)."""
+    hint = typing.get_type_hints(config)[option.field]
+    kind = next(t for t in typing.get_args(hint) or (hint,) if t is not type(None))
+    flag = "--" + option.field.replace("_", "-")
+    if kind is bool:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=option.help or None)
+        return
+    parser.add_argument(
+        flag, type=kind, choices=option.choices, default=None, metavar=option.metavar, help=option.help or None
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_demo.training")
     sub = parser.add_subparsers(dest="family", required=True)
@@ -49,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
         command = sub.add_parser(family.name, help=family.summary)
         for name, help_text in family.data.folders:
             command.add_argument(f"--{name.replace('_', '-')}", type=Path, required=True, help=help_text)
-        family.add_options(command)
+        for option in family.options:
+            _add_option(command, family.config, option)
         _common(command)
     return parser
 

@@ -6,7 +6,6 @@ G: A → B and F: B → A, judged by D_B and D_A; LSGAN losses, cycle consistenc
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import random
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from torch import nn
 from gan_demo.models import PatchDiscriminator, ResnetGenerator
 from gan_demo.training.data import flip_pairs, random_batches, random_crops, to_signed
 from gan_demo.training.datasets import UNPAIRED, TrainingData
-from gan_demo.training.family import Family, Trainer
+from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import cyclegan_generator_terms, discriminator_terms
 from gan_demo.training.schedule import ImageHistory, adam, linear_decay
 
@@ -132,28 +131,21 @@ class CycleGANTrainer(Trainer):
         return {name: value.item() for name, value in {**g_terms, **d_terms}.items()}
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-channels", type=int, default=None)
-    parser.add_argument("--n-blocks", type=int, default=None)
-    parser.add_argument("--crop", type=int, default=None, help="train on random CROP×CROP windows of --size images")
-    parser.add_argument("--upsample", choices=("transpose", "resize"), default=None, help="generator decoder")
-    parser.add_argument("--disc-layers", type=int, default=None, help="PatchGAN depth (3 → 70×70 patches)")
-    parser.add_argument("--lambda-cycle", type=float, default=None, help="cycle-consistency weight (paper: 10)")
-    parser.add_argument(
-        "--lambda-identity", type=float, default=None, help="identity weight, × lambda-cycle (paper: 0.5 for paintings)"
-    )
-    parser.add_argument(
-        "--residual", action=argparse.BooleanOptionalAction, default=None, help="generators learn input + change"
-    )
-    for domain in ("a", "b"):
-        parser.add_argument(
-            f"--flat-colours-{domain}",
-            type=int,
-            default=None,
-            metavar="N",
-            help=f"the generator into domain {domain.upper()} paints N flat colour regions (for flat styles)",
-        )
-    parser.add_argument("--batch-size", type=int, default=None)
+OPTIONS = (
+    Option("base_channels"),
+    Option("n_blocks"),
+    Option("crop", "train on random CROP×CROP windows of --size images"),
+    Option("upsample", "generator decoder", choices=("transpose", "resize")),
+    Option("disc_layers", "PatchGAN depth (3 → 70×70 patches)"),
+    Option("lambda_cycle", "cycle-consistency weight (paper: 10)"),
+    Option("lambda_identity", "identity weight, × lambda-cycle (paper: 0.5 for paintings)"),
+    Option("residual", "generators learn input + change"),
+    *(
+        Option(f"flat_colours_{d}", f"the generator into domain {d.upper()} paints N flat colour regions", metavar="N")
+        for d in ("a", "b")
+    ),
+    Option("batch_size"),
+)
 
 
 FAMILY = Family(
@@ -162,7 +154,7 @@ FAMILY = Family(
     config=CycleGANConfig,
     data=UNPAIRED,
     task="translate",
-    add_options=add_options,
+    options=OPTIONS,
     build=lambda config, data, *, steps, device: CycleGANTrainer(config, data, total_steps=steps, device=device),
     directions=lambda folders: {
         "a2b": f"{folders['domain_a'].name} → {folders['domain_b'].name}",

@@ -1,10 +1,12 @@
 """The one protocol every training family follows, so the CLI, the fine-tune worker and the app drive them alike.
 
-A family (`Family`) is a table row: its config dataclass, the kind of data it trains on, its command-line
-options, and `build(config, data, steps=…, device=…) -> Trainer`. A `Trainer` draws its own batches and
-does one optimisation step per `step()`, returning named, already-weighted loss terms; `networks()` gives
-every network it trains by role (saved in the run folder, discriminators included, so a run can be
-fine-tuned further) and `export()` the networks to run for inference, by the roles the registry loads.
+A family (`Family`) is a table row: its config dataclass, the kind of data it trains on, the config
+fields a user may set (`Option`s: command-line flags, and form fields for the app), and
+`build(config, data, steps=…, device=…) -> Trainer`. A `Trainer` draws its own batches and does one
+optimisation step per `step()`, returning named, already-weighted loss terms; `networks()` gives every
+network it trains by role (saved in the run folder, discriminators included, so a run can be fine-tuned
+further, see `load_networks`) and `export()` the networks to run for inference, by the roles the registry
+loads.
 
 Randomness is private to each run (a server may train for one user while sampling for another): data
 order, flips, crops, latents and augmentation draw from `RunRandom.generator`; what PyTorch only draws from
@@ -14,7 +16,6 @@ the run's own state in and the caller's back out.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 from abc import ABC, abstractmethod
@@ -27,6 +28,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from gan_demo.entries import Task
 from gan_demo.hub import WEIGHTS_NAME
 from gan_demo.training.datasets import DataKind, TrainingData
 from gan_demo.training.loop import StepLog, fit
@@ -41,8 +43,17 @@ class RunRandom:
         with self._forked():
             torch.default_generator.manual_seed(seed)
             if self._on_accelerator():
-                self._device_module().manual_seed(seed)  # the current device, as fork_rng forks
+                self._seed_device(seed)
             self._states = self._read_states()
+
+    def _seed_device(self, seed: int) -> None:
+        """Seed this run's device (not whichever is current), e.g. cuda:1 while cuda:0 is current."""
+        module = self._device_module()
+        if self.device.index is not None and hasattr(module, "device"):
+            with module.device(self.device.index):
+                module.manual_seed(seed)
+        else:
+            module.manual_seed(seed)
 
     def _on_accelerator(self) -> bool:
         return self.device.type != "cpu"
@@ -115,13 +126,23 @@ class Trainer(ABC):
 
 
 @dataclass(frozen=True)
+class Option:
+    """A config field that can be set from outside (a command-line flag, and a form field of the app)."""
+
+    field: str  # name of the config dataclass field; the flag is --field-name
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+
+
+@dataclass(frozen=True)
 class Family:
     name: str  # sub-command of `python -m gan_demo.training` and "family" in run.json
     summary: str  # one line for --help
     config: type  # frozen dataclass of hyper-parameters (with `seed`, `size`, `batch_size`)
     data: DataKind  # the folders it trains on
-    task: str  # the registry task its exported networks serve ("sample", "sketch", "translate")
-    add_options: Callable[[argparse.ArgumentParser], None]  # the config's command-line flags
+    task: Task  # the registry task its exported networks serve ("sample", "sketch", "translate")
+    options: tuple[Option, ...]  # the config fields a user may set (the rest keep their defaults)
     build: Callable[..., Trainer]  # build(config, data, *, steps, device) -> Trainer
     directions: Callable[[dict[str, Path]], dict[str, str]] = lambda folders: {}  # translate: role → "a → b"
 

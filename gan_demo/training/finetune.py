@@ -27,7 +27,7 @@ from torch import nn
 
 from gan_demo.entries import RUN_RECORD
 from gan_demo.imaging import make_grid
-from gan_demo.tasks._tensors import from_signed_unit
+from gan_demo.tensors import from_signed_unit
 from gan_demo.training.families import get_family
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import StepLog, save_run

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from gan_demo.models import DCGANDiscriminator, DCGANGenerator, FastGANDiscrimin
 from gan_demo.training.augment import diff_augment, parse_policy
 from gan_demo.training.data import flip_pairs, random_batches, to_signed
 from gan_demo.training.datasets import IMAGES, TrainingData
-from gan_demo.training.family import Family, Trainer
+from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import GAN_MODES, adversarial
 from gan_demo.training.schedule import adam
 
@@ -188,19 +187,18 @@ class GANTrainer(Trainer):
             avg.copy_(live)  # batch-norm statistics follow the live generator
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--architecture", choices=FAMILIES, default=None)
-    parser.add_argument("--latent-dim", type=int, default=None)
-    parser.add_argument("--base-channels", type=int, default=None)
-    parser.add_argument("--disc-channels", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--gan-mode", choices=GAN_MODES, default=None, help="adversarial loss")
-    parser.add_argument(
-        "--augment", default=None, help='DiffAugment policy, e.g. "color,translation,cutout"; "" for none'
-    )
-    parser.add_argument("--ema", type=float, default=None, help="generator weight averaging decay (0: off)")
-    parser.add_argument("--recon-weight", type=float, default=None, help="FastGAN D reconstruction loss weight")
+OPTIONS = (
+    Option("architecture", choices=FAMILIES),
+    Option("latent_dim"),
+    Option("base_channels"),
+    Option("disc_channels"),
+    Option("batch_size"),
+    Option("lr"),
+    Option("gan_mode", "adversarial loss", choices=GAN_MODES),
+    Option("augment", 'DiffAugment policy, e.g. "color,translation,cutout"; "" for none'),
+    Option("ema", "generator weight averaging decay (0: off)"),
+    Option("recon_weight", "FastGAN D reconstruction loss weight"),
+)
 
 
 FAMILY = Family(
@@ -209,6 +207,6 @@ FAMILY = Family(
     config=GANConfig,
     data=IMAGES,
     task="sample",
-    add_options=add_options,
+    options=OPTIONS,
     build=lambda config, data, *, steps, device: GANTrainer(config, data, device=device),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 import torch
@@ -11,7 +10,7 @@ from torch import nn
 from gan_demo.models import PatchDiscriminator, UnetGenerator
 from gan_demo.training.data import flip_pairs, random_batches, to_signed, vary_strokes
 from gan_demo.training.datasets import PAIRS, TrainingData
-from gan_demo.training.family import Family, Trainer
+from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import discriminator_terms, pix2pix_generator_terms
 from gan_demo.training.schedule import adam, linear_decay
 
@@ -95,11 +94,7 @@ def build_pix2pix(config: Pix2PixConfig) -> tuple[UnetGenerator, PatchDiscrimina
     return generator, discriminator
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-channels", type=int, default=None)
-    parser.add_argument("--num-downs", type=int, default=None)
-    parser.add_argument("--disc-layers", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=None)
+OPTIONS = (Option("base_channels"), Option("num_downs"), Option("disc_layers"), Option("batch_size"))
 
 
 FAMILY = Family(
@@ -108,6 +103,6 @@ FAMILY = Family(
     config=Pix2PixConfig,
     data=PAIRS,
     task="sketch",
-    add_options=add_options,
+    options=OPTIONS,
     build=lambda config, data, *, steps, device: Pix2PixTrainer(config, data, total_steps=steps, device=device),
 )
