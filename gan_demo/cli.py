@@ -285,7 +285,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_sketch(args: argparse.Namespace) -> int:
-    from gan_demo.tasks.edges import photo_to_sketch
+    from gan_demo.edges import photo_to_sketch
     from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 
     store = _store(args.device)

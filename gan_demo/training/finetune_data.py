@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from gan_demo.imaging import make_grid
-from gan_demo.tasks._tensors import from_signed_unit
+from gan_demo.tensors import from_signed_unit
 from gan_demo.training.augment import diff_augment
 from gan_demo.training.upload_pairs import pairs_from_named, pairs_from_photos, pairs_from_side_by_side
 from gan_demo.training.uploads import UploadReport, images_from_uploads, preview_paths, unpaired_from_uploads

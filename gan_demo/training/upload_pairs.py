@@ -19,8 +19,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from gan_demo.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.imaging import MIN_SIDE
-from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.training.uploads import (
     MIN_IMAGES,
     Accepted,
@@ -133,7 +133,7 @@ def pairs_from_photos(
     uploads: Sequence[Upload],
     work_dir: Path,
     *,
-    method: str = "xdog",  # an edge tracer of gan_demo.tasks.edges: "xdog" or "canny"
+    method: str = "xdog",  # an edge tracer of gan_demo.edges: "xdog" or "canny"
     threshold: float = 0.5,  # in [0, 1]: higher keeps only the strongest lines
     stroke: int = 1,  # line width (px) at the working size
     limits: UploadLimits = UploadLimits(),

@@ -7,8 +7,8 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
+from gan_demo.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.store import ModelStore
-from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.ui.common import (
     SafeImage,
