@@ -52,7 +52,7 @@ def base_folder(value: str | None, task: str) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     from gan_demo.device import select_device
     from gan_demo.training.families import get_family
-    from gan_demo.training.finetune import FineTuneSpec, run_finetune
+    from gan_demo.training.finetune import FineTuneSpec, folder_problem, run_finetune
     from gan_demo.training.record import ModelCard
 
     family = get_family(args.family)
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         folders[name] = getattr(args, flag)
     if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
         raise ValueError("--steps must be at least 1 and --minutes positive")
+    if problem := folder_problem(args.out.parent):
+        raise OSError(f"the run cannot be saved: {problem}")
     overrides = {
         k: v
         for k, v in {"lr": args.lr, "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed}.items()

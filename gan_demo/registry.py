@@ -241,8 +241,10 @@ class Registry:
                 continue
             try:
                 entry = entry_from_run(run)
-                if entry.key in self._entries and entry.source_kind != "run":
-                    continue  # a run may not shadow a bundled or Hub model
+                with self._lock:
+                    existing = self._entries.get(entry.key)
+                if existing is not None and existing.source_kind != "run":
+                    continue  # a run may not shadow a bundled, package or Hub model
                 self.add(entry, replace=True)
                 keys.append(entry.key)
             except ValueError:

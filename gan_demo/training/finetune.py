@@ -15,6 +15,8 @@ import copy
 import dataclasses
 import json
 import math
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +70,20 @@ class Update:
     seconds: float
     preview: Image.Image | None = None  # a fresh preview grid, every `preview_every` steps
     message: str = ""  # e.g. a rollback
+
+
+def folder_problem(folder: Path, *, min_free_bytes: int = 200 * 2**20) -> str:
+    """Why runs cannot be written under `folder` ("" when they can): not writable, or too little free space."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"{folder} is not writable ({error.strerror or error})"
+    free = shutil.disk_usage(folder).free
+    if free < min_free_bytes:
+        return f"only {free // 2**20} MB free under {folder} (a run needs about {min_free_bytes // 2**20} MB)"
+    return ""
 
 
 def base_config(family: Family, base: Path | None, overrides: dict[str, Any]) -> Any:

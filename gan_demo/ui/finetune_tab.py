@@ -19,7 +19,7 @@ import pandas as pd
 from gan_demo.hub import CHECKPOINTS_DIR
 from gan_demo.store import ModelStore
 from gan_demo.training.families import get_family
-from gan_demo.training.finetune import FineTuneSpec
+from gan_demo.training.finetune import FineTuneSpec, folder_problem
 from gan_demo.training.finetune_data import PAIRINGS, data_preview, uploads_for
 from gan_demo.training.record import ModelCard
 from gan_demo.training.uploads import UPLOAD_LIMITS_TEXT, UploadReport
@@ -127,6 +127,8 @@ def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path
             raise gr.Error("Give the new model a name: letters, digits, - and _ (up to 64).", title="No name")
         if name in {entry.key for entry in store.registry}:
             raise gr.Error(f"There is already a model called {name!r}; choose another name.", title="Name taken")
+        if problem := folder_problem(runs_dir):
+            raise gr.Error(f"Runs cannot be saved: {problem}.", title="Cannot save runs")
         report = _prepare(family, pairing, first, second)
         if not report.ready:
             raise gr.Error(report.summary(), title="Not enough data")
