@@ -13,6 +13,7 @@ from gan_demo.store import ModelStore
 from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
+from gan_demo.ui.style_tab import build_style_tab
 from gan_demo.ui.translate_tab import build_translate_tab
 from gan_demo.ui.upcoming_tab import build_upcoming_tab
 
@@ -43,14 +44,8 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
                     "Move attribute sliders and watch one multi-domain generator follow.",
                     "gan-demo edit",
                 )
-            with gr.Tab("Style transfer", id="style"):
-                build_upcoming_tab(
-                    store.registry,
-                    "stylize",
-                    "Repaint a photo in the style of another image (Gatys et al.) with "
-                    "content, style and smoothness weights.",
-                    "gan-demo stylize",
-                )
+            with gr.Tab("Style transfer", id="style") as style_tab:
+                style_network = build_style_tab(store)
             with gr.Tab("Fine-tune", id="finetune"):
                 gr.Markdown(
                     "Upload a small image set and fine-tune a model for a few minutes; the result appears "
@@ -67,6 +62,7 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
             (sample_tab, sample_model, "sample"),
             (translate_tab, translate_model, "translate"),
             (sketch_tab, sketch_model, "sketch"),
+            (style_tab, style_network, "stylize"),
         ):
             refresh = functools.partial(_fresh_choices, store, task)
             tab.select(refresh, outputs=dropdown, api_name=f"{task}_models", api_visibility="undocumented", queue=False)
