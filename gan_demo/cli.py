@@ -22,10 +22,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from gan_demo import cli_stylize
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MODEL, EXIT_INTERNAL = 0, 1, 2, 3, 4
 LATER = {
     "edit": "StarGAN attribute editing",
-    "stylize": "neural style transfer",
     "finetune": "fine-tuning on your own images",
 }
 
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     sketch.add_argument("--stroke", type=int, default=3, help="traced line width in px (with --edges)")
     sketch.add_argument("--save-sketch", action="store_true", help="also write OUT/<stem>-sketch.png")
 
+    cli_stylize.add_parser(sub)
     for name, what in LATER.items():
         sub.add_parser(name, help=f"{what} (not available yet)")
     return parser
@@ -293,6 +295,12 @@ def cmd_sketch(args: argparse.Namespace) -> int:
     return _for_each_image(inputs, args.out, convert)
 
 
+def cmd_stylize(args: argparse.Namespace) -> int:
+    store = _store(args.device)
+    print(cli_stylize.run(args, store, _save_png))
+    return EXIT_OK
+
+
 def cmd_later(args: argparse.Namespace) -> int:
     raise CliError(
         f"`gan-demo {args.command}` ({LATER[args.command]}) is not available yet; it arrives in a later release",
@@ -305,6 +313,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "translate": cmd_translate,
     "sketch": cmd_sketch,
+    "stylize": cmd_stylize,
     **dict.fromkeys(LATER, cmd_later),
 }
 
