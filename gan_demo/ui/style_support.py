@@ -55,8 +55,11 @@ def model_stream(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any
     def streamed(*args: Any, **kwargs: Any) -> Iterator[Any]:
         updates = fn(*args, **kwargs)
         advance = user_errors(functools.wraps(fn)(lambda: next(updates, StopIteration)))
-        while (update := advance()) is not StopIteration:
-            yield update
+        try:
+            while (update := advance()) is not StopIteration:
+                yield update
+        finally:  # a closed page closes this generator: let the handler's own clean-up run now
+            updates.close()
 
     return gpu_task(duration=REQUEST_TIME_LIMIT_S)(streamed)
 
