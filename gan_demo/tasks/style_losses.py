@@ -46,7 +46,7 @@ class FeatureLayers:
 @dataclass(frozen=True)
 class LossWeights:
     content: float = 1.0  # keeps the photo's arrangement
-    style: float = 1e2  # how strongly the Gram statistics of the style are imposed
+    style: float = 10.0  # how strongly the Gram statistics of the style are imposed
     tv: float = 10.0  # smoothness: higher removes speckle, too high blurs
     layers: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)  # one per style layer, shallow to deep
 

@@ -19,9 +19,9 @@ from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, user_errors
 
 # log₁₀ of the content, style and TV weights, then the five layer weights: shallow layers paint fine texture.
 PRESETS = {
-    "subtle": (0.0, 1.0, 1.0, (0.5, 0.5, 1.0, 1.0, 1.0)),
-    "balanced": (0.0, 2.0, 1.0, (1.0, 1.0, 1.0, 1.0, 1.0)),
-    "strong": (0.0, 3.0, 1.5, (1.0, 1.0, 1.0, 1.0, 1.0)),
+    "subtle": (0.0, 0.5, 1.0, (0.5, 0.5, 1.0, 1.0, 1.0)),
+    "balanced": (0.0, 1.0, 1.0, (1.0, 1.0, 1.0, 1.0, 1.0)),
+    "strong": (0.0, 2.0, 1.0, (1.0, 1.0, 1.0, 1.0, 1.0)),
 }
 
 

@@ -58,7 +58,7 @@ def _style_slots() -> tuple[list, list]:
 def _weight_sliders() -> list:
     return [
         _slider(-2, 2, 0, 0.1, "Content weight (log₁₀)", "Higher keeps more of the photo's shapes."),
-        _slider(-1, 5, 2, 0.1, "Style weight (log₁₀)", "Higher paints more of the style's texture."),
+        _slider(-1, 5, 1, 0.1, "Style weight (log₁₀)", "Higher paints more of the style's texture."),
         _slider(-2, 4, 1, 0.1, "Smoothness weight (log₁₀)", "Total variation: higher removes speckle, too high blurs."),
     ]
 
