@@ -34,6 +34,7 @@ COLOUR_LABELS = [
     ("keep the photo's colours: transfer luminance only", "luminance"),
     ("keep the photo's colours: recolour the style first", "histogram"),
 ]
+TERM_COLOURS = {"content": "#2b6cb0", "style": "#c53030", "tv": "#2f855a", "total": "#4a5568"}
 EXAMPLE_PAIRS = (("cat", "swirls"), ("coffee", "mosaic"), ("rocket", "dots"))
 
 
@@ -48,7 +49,13 @@ def _style_slots() -> tuple[list, list]:
         for index in range(1, MAX_STYLES + 1):
             with gr.Column(min_width=110):
                 images.append(
-                    SafeImage(type="pil", label=f"Style {index}", sources=["upload", "clipboard"], height=140)
+                    SafeImage(
+                        type="pil",
+                        label=f"Style {index}",
+                        sources=["upload", "clipboard"],
+                        height=140,
+                        elem_id=f"style-{index}",
+                    )
                 )
                 weight = 1.0 if index == 1 else 0.5
                 weights.append(_slider(0, 1, weight, 0.05, f"Style {index} weight", "Its share of the blended style."))
@@ -85,7 +92,14 @@ def _advanced_controls() -> tuple[list, list]:
 
 def _output_column() -> list:
     live = gr.Image(label="Being painted", type="pil", format="png", interactive=False, height=360)
-    curves = gr.LinePlot(x="step", y="log₁₀ loss", color="term", label="Loss terms", height=220)
+    curves = gr.LinePlot(
+        x="step",
+        y="log₁₀ loss",
+        color="term",
+        label="Loss terms (blue: content, red: style, green: smoothness, grey: total)",
+        height=280,
+        color_map=TERM_COLOURS,
+    )
     compare = gr.ImageSlider(label="Before / after", type="pil", format="png")
     result = gr.Image(label="Result", type="pil", format="png", interactive=False, buttons=["download", "fullscreen"])
     return [live, curves, compare, result, gr.Markdown()]
@@ -144,10 +158,17 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
             )
             card = gr.Markdown(_network_note(store, first))
             content = SafeImage(
-                type="pil", label="Content photo", sources=["upload", "clipboard", "webcam"], height=220
+                type="pil",
+                label="Content photo",
+                sources=["upload", "clipboard", "webcam"],
+                height=220,
+                elem_id="content",
             )
             styles, style_weights = _style_slots()
             preset = gr.Radio(list(PRESETS), value="balanced", label="Preset", info="Sets the weights below.")
+            with gr.Row():
+                run = gr.Button("Paint", variant="primary")
+                halt = gr.Button("Stop", variant="stop")
             weights = _weight_sliders()
             colour = gr.Radio(COLOUR_LABELS, value="none", label="Colours", info="Take only the style's strokes?")
             with gr.Row():
@@ -156,9 +177,6 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
                     MIN_SIZE, MAX_SIZE, 256, 32, "Output size (px)", "Long side; 512 is ~4× slower per step."
                 )
             layers, (optimiser, init, coarse) = _advanced_controls()
-            with gr.Row():
-                run = gr.Button("Paint", variant="primary")
-                halt = gr.Button("Stop", variant="stop")
         with gr.Column(scale=2):
             outputs = _output_column()
 
