@@ -70,3 +70,12 @@ def test_stop_ends_the_run_early_with_the_best_picture_so_far(app):
     *_, result, note = job.result(timeout=60)
     assert "you pressed Stop" in note and "best picture so far" in note
     assert np.asarray(Image.open(result)).shape == (43, 64, 3)
+
+
+@pytest.mark.slow
+def test_an_example_row_paints_offline(app):
+    _, client = app
+    *_, result, note = client.predict(
+        handle_file(CAT), handle_file(SWIRLS), api_name="/paint_example"
+    )  # the row event is named after its function
+    assert np.asarray(Image.open(result)).shape == (170, 256, 3) and "steps" in note

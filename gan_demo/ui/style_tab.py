@@ -192,7 +192,7 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
     note = functools.partial(_network_note, store)
     model.change(note, model, card, api_name="style_network_card", api_visibility="undocumented", queue=False)
 
-    def example(photo, style, request: gr.Request):
+    def paint_example(photo, style, request: gr.Request):
         content_w, style_w, tv_w, layer_w = PRESETS["balanced"]
         yield from paint(first, photo, style, 1.0, None, 0.0, None, 0.0, content_w, style_w, tv_w, *layer_w,
                          "none", 80, 256, "lbfgs", "content", True, request)  # fmt: skip
@@ -201,7 +201,9 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
     rows = [[str(photos[p]), str(EXAMPLES_DIR / "styles" / f"{s}.png")] for p, s in EXAMPLE_PAIRS if p in photos]
     if first and rows:
         label = "Try these (balanced preset, 80 steps at 256 px)"
-        examples(rows, inputs=[content, styles[0]], outputs=outputs, fn=example, api_name="style_example", label=label)
+        examples(
+            rows, inputs=[content, styles[0]], outputs=outputs, fn=paint_example, api_name="style_example", label=label
+        )
     return model
 
 
