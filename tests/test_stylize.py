@@ -175,3 +175,8 @@ def test_coarse_to_fine_spends_half_the_steps_at_half_the_size():
     )
     assert [step.size for step in run.steps()] == [(128, 128)] * 2 + [(256, 256)] * 2
     assert run.result().size == (256, 256)
+    single = StyleRun(
+        TinyFeatures(), picture(0, 64), [(picture(1), 1.0)], settings(size=256, steps=1, coarse_to_fine=True),
+        layers=LAYERS, device="cpu",
+    )  # fmt: skip
+    assert [step.size for step in single.steps()] == [(256, 256)]

@@ -155,6 +155,8 @@ class StyleRun:
         per_level = self._steps_per_level()
         done = 0
         for size, count in zip(self.levels, per_level, strict=True):
+            if count == 0:  # one step in all: no coarse level
+                continue
             content, content_target, style_targets = self._targets(size)
             self._pixels = self._start(size, content)
             self._best, self._best_loss = self._pixels.detach().clone(), math.inf
