@@ -6,6 +6,7 @@ Settings come from the environment:
   GAN_DEMO_DEVICE     auto | cpu | cuda | mps (default auto)
   GAN_DEMO_COMPILE    1 to torch.compile the networks (faster per image, up to ~30 s per new input size)
   GAN_DEMO_PRECISION  auto | fp32 | bf16 for the translators (default auto: bf16 on CPUs with native bf16)
+  GAN_DEMO_RUNS       folder of fine-tuned runs (default runs/): listed as models at start, written by the Fine-tune tab
   HF_HUB_OFFLINE      1 to never touch the network; Hub models then load only from the local cache
 """
 
@@ -24,9 +25,10 @@ from starlette.middleware import Middleware
 
 from gan_demo.device import describe, select_device
 from gan_demo.imaging import MAX_FILE_BYTES
+from gan_demo.optimise import compile_requested, precision_requested
 from gan_demo.registry import Registry
 from gan_demo.store import ModelStore
-from gan_demo.tasks.optimise import compile_requested, precision_requested
+from gan_demo.training.worker import TrainingWorker
 from gan_demo.ui import CSS, build_app
 from gan_demo.ui.http import BodySizeLimit
 
@@ -37,11 +39,21 @@ WARM_MODELS = ("faces-dcgan", "emoji-fluent", "vintage")  # loaded in the backgr
 MAX_REQUEST_BYTES = MAX_FILE_BYTES * 4 // 3 + 2**20
 
 
-def create_app() -> tuple[gr.Blocks, ModelStore]:
+def create_app(runs_dir: Path | None = None) -> tuple[gr.Blocks, ModelStore]:
+    """The app, its model store and its training worker; runs saved under `runs_dir` are listed as models."""
     device = select_device(os.environ.get("GAN_DEMO_DEVICE", "auto"))
-    store = ModelStore(Registry(), device, compile_networks=compile_requested(), precision=precision_requested())
+    runs_dir = Path(runs_dir or os.environ.get("GAN_DEMO_RUNS", "runs"))
+    registry = Registry()
+    registry.add_runs_from(runs_dir)
+    store = ModelStore(registry, device, compile_networks=compile_requested(), precision=precision_requested())
+
+    def list_run(folder: Path) -> None:  # a saved fine-tune becomes a model at once (and its old weights go)
+        entry = registry.add_run(folder, replace=True)
+        store.evict(entry.key)
+
+    worker = TrainingWorker(device=device, on_saved=list_run)
     label = describe(device) + (", bf16 for translation" if store.precision == "bf16" else "")
-    demo = build_app(store, label)
+    demo = build_app(store, label, worker=worker, runs_dir=runs_dir)
     demo.queue(max_size=16, default_concurrency_limit=1)
     return demo, store
 

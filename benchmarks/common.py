@@ -15,6 +15,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 EMOJI = Path(os.environ.get("EMOJI_DATA", ROOT.parent / "shared" / "data" / "emoji-128"))
 OUT = ROOT / "benchmarks" / "results"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def validation_names(style: str, *, also_in: str | None = None) -> list[str]:
@@ -47,18 +48,32 @@ def l1_and_ssim(outputs: list[Image.Image], truth: list[Image.Image]) -> tuple[f
 def browser_page(url: str, *, height: int = 1400) -> Iterator[Any]:
     """A headless Chromium page (Debian's /usr/bin/chromium) opened on `url` once the page has settled.
 
-    For the *_in_browser scripts; needs `pip install playwright`, which is not a project dependency.
+    The page's console errors and uncaught exceptions are collected in `page.errors` (a list of strings).
+    For the browser test (tests/test_browser.py) and the *_in_browser scripts; needs the `playwright`
+    package (requirements-test.txt) but no browser download: it drives Debian's Chromium.
     """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": height})
-            page.goto(url, wait_until="networkidle")
+            page = browser.new_page(viewport={"width": 1400, "height": height}, accept_downloads=True)
+            page.errors = []
+            page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: page.errors.append(str(error)))
+            page.goto(url, wait_until="load")
+            page.get_by_role("tab").first.wait_for()  # the app has rendered
+            page.wait_for_timeout(1000)
             yield page
         finally:
             browser.close()

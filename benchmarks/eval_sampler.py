@@ -28,8 +28,8 @@ from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.metrics import extract_features, fid, kid, precision_recall
 from gan_demo.models.efficientnet_lite import load_efficientnet_lite0
+from gan_demo.optimise import prepare_for_inference
 from gan_demo.registry import Registry
-from gan_demo.tasks.optimise import prepare_for_inference
 from gan_demo.tasks.sample import latent_vectors, render_latents
 from gan_demo.training.data import image_names, read_split
 

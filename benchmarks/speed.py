@@ -28,9 +28,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks.common import ROOT
 from gan_demo.hub import load_network
 from gan_demo.models import ResnetGenerator, UnetGenerator
+from gan_demo.optimise import cpu_has_native_bf16, prepare_for_inference
 from gan_demo.registry import Registry
 from gan_demo.tasks import translate_image
-from gan_demo.tasks.optimise import cpu_has_native_bf16, prepare_for_inference
 
 
 def timed(fn, x, repeats: int) -> float:

@@ -20,8 +20,8 @@ import time
 import torch
 
 from gan_demo.hub import load_network
+from gan_demo.optimise import prepare_for_inference
 from gan_demo.registry import Registry
-from gan_demo.tasks.optimise import prepare_for_inference
 
 BATCH, IMAGES = 16, 64
 

@@ -22,12 +22,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from gan_demo import cli_stylize
+from gan_demo import cli_finetune, cli_stylize
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MODEL, EXIT_INTERNAL = 0, 1, 2, 3, 4
 LATER = {
     "edit": "StarGAN attribute editing",
-    "finetune": "fine-tuning on your own images",
 }
 
 
@@ -52,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--check", action="store_true", help="load every available model to find damaged weights")
 
     sample = sub.add_parser("sample", help="draw random images from an unconditional GAN")
-    sample.add_argument("--model", default="faces-dcgan", help="registry key (see `gan-demo models`)")
+    sample.add_argument("--model", default="faces-dcgan", help="registry key (see `gan-demo models`) or run folder")
     sample.add_argument("--n", type=int, default=16, help="number of images (1–64)")
     sample.add_argument("--seed", type=int, default=0, help="same seed, same images")
     sample.add_argument("--latent-scale", type=float, default=1.0, help="multiplies z: <1 safer, >1 wilder")
@@ -69,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--interpolation", choices=("slerp", "linear"), default="slerp", help="path of the walk")
 
     translate = sub.add_parser("translate", help="translate images with a CycleGAN generator")
-    translate.add_argument("--model", default="vintage", help="registry key (see `gan-demo models`)")
+    translate.add_argument("--model", default="vintage", help="registry key (see `gan-demo models`) or run folder")
     translate.add_argument("--input", required=True, type=Path, help="an image file or a folder of images")
     translate.add_argument("--out", required=True, type=Path, help="output folder: OUT/<input stem>.png")
     translate.add_argument(
@@ -93,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sketch = sub.add_parser("sketch", help="colour sketches (or traced photos) with a pix2pix generator")
-    sketch.add_argument("--model", default="emoji-sketch", help="registry key (see `gan-demo models`)")
+    sketch.add_argument("--model", default="emoji-sketch", help="registry key (see `gan-demo models`) or run folder")
     sketch.add_argument("--input", required=True, type=Path, help="a sketch or photo file, or a folder of them")
     sketch.add_argument("--out", required=True, type=Path, help="output folder: OUT/<input stem>.png")
     sketch.add_argument(
@@ -106,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     sketch.add_argument("--stroke", type=int, default=3, help="traced line width in px (with --edges)")
     sketch.add_argument("--save-sketch", action="store_true", help="also write OUT/<stem>-sketch.png")
 
+    cli_finetune.add_parser(sub)
     cli_stylize.add_parser(sub)
     for name, what in LATER.items():
         sub.add_parser(name, help=f"{what} (not available yet)")
@@ -139,6 +139,14 @@ def _write_file(path: Path, data: bytes) -> None:
     os.umask(umask)
     os.chmod(handle.name, 0o666 & ~umask)
     os.replace(handle.name, path)
+
+
+def _entry(store, value: str, task: str):
+    """The registry entry for --model: a registry key, or a run folder (listed under its folder's name)."""
+    if Path(value).is_dir():
+        store.registry.add_run(value, replace=True)
+        return store.registry.get(Path(value).resolve().name, task)
+    return store.registry.get(value, task)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -181,9 +189,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from gan_demo.tasks.sample import animation_bytes, render_latents, sample_images, walk_latents
 
     store = _store(args.device)
-    entry = store.registry.get(args.model, "sample")
+    entry = _entry(store, args.model, "sample")
     size = args.size or entry.task_options.get("output_size")
-    _, generator = store.get(args.model)
+    _, generator = store.get(entry.key)
     if args.walk_to is not None:
         z = walk_latents(
             generator.latent_dim,
@@ -194,7 +202,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             truncation=args.truncation,
         )
         frames = render_latents(generator, z, device=store.device, latent_scale=args.latent_scale, output_size=size)
-        path = args.out / f"{args.model}-walk-{args.seed}-{args.walk_to}.gif"
+        path = args.out / f"{entry.key}-walk-{args.seed}-{args.walk_to}.gif"
         _write_file(path, animation_bytes(frames, fps=args.fps))
         print(path)
         return EXIT_OK
@@ -208,7 +216,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         output_size=size,
     )
     for index, image in enumerate(images):
-        path = args.out / f"{args.model}-seed{args.seed}-{index:02d}.png"
+        path = args.out / f"{entry.key}-seed{args.seed}-{index:02d}.png"
         _save_png(image, path)
         print(path)
     return EXIT_OK
@@ -253,7 +261,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
 
     store = _store(args.device, compile_networks=args.compile, precision=args.precision)
-    entry = store.registry.get(args.model, "translate")
+    entry = _entry(store, args.model, "translate")
     role = args.direction or next(iter(entry.weights))
     if role not in entry.weights:
         raise CliError(
@@ -277,11 +285,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_sketch(args: argparse.Namespace) -> int:
-    from gan_demo.tasks.edges import photo_to_sketch
+    from gan_demo.edges import photo_to_sketch
     from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 
     store = _store(args.device)
-    entry = store.registry.get(args.model, "sketch")
+    entry = _entry(store, args.model, "sketch")
     inputs = _inputs(args.input)
     _, generator = store.get(entry.key)
 
@@ -314,6 +322,7 @@ COMMANDS = {
     "translate": cmd_translate,
     "sketch": cmd_sketch,
     "stylize": cmd_stylize,
+    "finetune": lambda args: cli_finetune.run(args),
     **dict.fromkeys(LATER, cmd_later),
 }
 

@@ -66,3 +66,18 @@ def gpu_task(duration: int = 60) -> Callable[[F], F]:
         return spaces.GPU(duration=duration)(fn)
 
     return wrap
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether an exception means the device (GPU, MPS or the CPU's allocator) ran out of memory."""
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def release_memory() -> None:
+    """Give the accelerators' cached blocks back after an out-of-memory error, so the next request starts clean."""
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    if torch.backends.mps.is_available():
+        torch.mps.empty_cache()

@@ -23,9 +23,8 @@ from torch import nn
 
 from gan_demo.models import build_module
 from gan_demo.models.legacy import adapt
-from gan_demo.registry import ModelEntry, WeightSource
+from gan_demo.registry import CHECKPOINTS_DIR, ModelEntry, WeightSource
 
-CHECKPOINTS_DIR = Path(os.environ.get("GAN_DEMO_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 HUB_HOST = "huggingface.co"

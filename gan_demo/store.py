@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from gan_demo.hub import WeightsInvalid, load_network
+from gan_demo.optimise import prepare_for_inference, resolve_precision
 from gan_demo.registry import ModelEntry, Registry
-from gan_demo.tasks.optimise import prepare_for_inference, resolve_precision
 
 BF16_TASKS = ("translate",)  # measured faster in bf16 (benchmarks/README.md); U-Nets and samplers are not
 Key = tuple[str, str, str, str]  # (entry key, network role, weight revision, device)
@@ -33,8 +33,8 @@ class ModelStore:
         capacity: int = 4,
         checkpoints_dir: Path | None = None,
         loader: Callable[..., nn.Module] = load_network,
-        compile_networks: bool = False,  # torch.compile the networks (see tasks/optimise.py)
-        precision: str = "fp32",  # auto | fp32 | bf16 for the BF16_TASKS networks (see tasks/optimise.py)
+        compile_networks: bool = False,  # torch.compile the networks (see gan_demo/optimise.py)
+        precision: str = "fp32",  # auto | fp32 | bf16 for the BF16_TASKS networks (see gan_demo/optimise.py)
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")

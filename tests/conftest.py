@@ -28,7 +28,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
     from app import create_app, launch_options
 
-    demo, store = create_app()
+    demo, store = create_app(runs_dir=tmp_path_factory.mktemp("runs"))
     _, url, _ = demo.launch(
         prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True, **launch_options()
     )

@@ -108,6 +108,18 @@ def test_every_labelled_component_reaches_the_browser_with_its_props(app):
         assert config[block_id]["props"].get("label") == label, config[block_id]["type"]
 
 
+def test_our_input_components_render_with_the_stock_front_end(app):
+    """A subclass must name its parent's front-end, or the page shows nothing in its place (seen with the
+    sketchpad, itself a template of the image editor)."""
+    demo, _ = app
+    config = {component["id"]: component for component in demo.get_config_file()["components"]}
+    ours = [block for block in demo.blocks.values() if type(block).__module__.startswith("gan_demo")]
+    assert {type(block).__name__ for block in ours} >= {"SafeImage", "SafeSketchpad", "SafeNumber", "SafeSlider"}
+    for block in ours:
+        stock = next(base for base in type(block).__mro__ if base.__module__.startswith("gradio."))
+        assert config[block._id]["type"] == stock().get_block_name(), type(block).__name__
+
+
 def test_sketch_endpoints_colour_an_upload_a_drawing_and_a_traced_photo(app, tmp_path):
     _, client = app
     sketch = handle_file(str(ROOT / "examples" / "sketches" / "heart.png"))
@@ -152,11 +164,11 @@ def test_reverse_direction_of_a_one_way_model_is_explained(app):
         )
 
 
-def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened():
+def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened(tmp_path):
     from app import create_app
     from tests.conftest import tiny_entry
 
-    demo, store = create_app()  # not launched: the handler is called directly
+    demo, store = create_app(runs_dir=tmp_path)  # not launched: the handler is called directly
     refresh = next(fn for fn in demo.fns.values() if fn.api_name == "sample_models")
     before = {key for _, key in refresh.fn()["choices"]}
     store.registry.add(tiny_entry("my-finetune", task="sample", bundled="nowhere"))

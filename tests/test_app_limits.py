@@ -275,7 +275,7 @@ def test_starting_the_app_leaves_no_temporary_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     from app import create_app
 
-    create_app()
+    create_app(runs_dir=tmp_path / "runs")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -70,3 +70,18 @@ def test_a_generator_with_flat_colours_paints_at_most_that_many_and_trains(seed)
     assert "flat_colours" not in str(generator.state_dict().keys())  # no weights: config only
     with pytest.raises(ValueError, match="flat_colours"):
         ResnetGenerator(flat_colours=1)
+
+
+@pytest.mark.slow
+def test_a_compiled_flat_colour_generator_paints_like_the_eager_one():
+    """The painting stage runs eagerly inside the compiled graph (about 30 s of compilation: -m slow)."""
+    import copy
+
+    from gan_demo.optimise import prepare_for_inference
+
+    eager = ResnetGenerator(base_channels=4, n_blocks=1, norm="instance", flat_colours=4).eval()
+    compiled = prepare_for_inference(copy.deepcopy(eager), compile=True)
+    image = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(image), eager(image), atol=1e-5, rtol=0)
+        assert distinct_colours(compiled(image)[0]) <= 4

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
+from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.models import build_module
 from gan_demo.registry import CATALOGUE, Registry, UnknownModel
-from tests.conftest import tiny_entry
+from tests.conftest import TINY_RESNET, tiny_entry
 
 CPU = torch.device("cpu")
 
@@ -67,3 +70,74 @@ def test_shipped_weights_load_strictly(key):
     for role in entry.weights:
         network = load_network(entry, role, device=CPU)
         assert not network.training
+
+
+def _tiny_run(root, name="my-run", **model):
+    """A run folder as the training command writes it: one tiny translator per role plus run.json."""
+    folder = root / name
+    build_module("resnet_generator", {**TINY_RESNET, "flat_colours": 0}).save_pretrained(folder / "a2b")
+    build_module("resnet_generator", {**TINY_RESNET, "flat_colours": 3}).save_pretrained(folder / "b2a")
+    block = {
+        "task": "translate",
+        "title": "Tiny pair",
+        "description": "Two tiny generators.",
+        "architecture": "resnet_generator",
+        "roles": ["a2b", "b2a"],
+        "directions": {"a2b": "x → y", "b2a": "y → x"},
+        "image_size": 32,
+        "licence": "MIT",
+        "credit": "a test",
+        **model,
+    }
+    (folder / "run.json").write_text(json.dumps({"family": "cyclegan", "model": block}))
+    return folder
+
+
+def test_a_run_folder_becomes_an_entry_that_loads_each_role_with_its_own_config(tmp_path):
+    registry = Registry()
+    entry = registry.add_run(_tiny_run(tmp_path))
+    assert registry.get("my-run", "translate") is entry and entry.source_kind == "run"
+    assert entry.directions == {"a2b": "x → y", "b2a": "y → x"} and "flat_colours" not in entry.config
+    assert [load_network(entry, role, device=CPU).flat_colours for role in ("a2b", "b2a")] == [0, 3]  # own config.json
+    with pytest.raises(ValueError, match="already registered"):
+        registry.add_run(tmp_path / "my-run")
+
+
+def test_a_run_folder_without_the_model_fields_says_what_is_missing(tmp_path):
+    with pytest.raises(ValueError, match="licence, credit"):
+        entry_from_run(_strip(_tiny_run(tmp_path), "licence", "credit"))
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "run.json").write_text(json.dumps({"family": "gan"}))
+    with pytest.raises(ValueError, match='no "model" block'):
+        entry_from_run(tmp_path / "old")
+
+
+def _strip(folder, *names):
+    record = json.loads((folder / "run.json").read_text())
+    for name in names:
+        del record["model"][name]
+    (folder / "run.json").write_text(json.dumps(record))
+    return folder
+
+
+def test_a_new_bundled_folder_is_listed_without_a_hand_written_entry(tmp_path, monkeypatch):
+    import gan_demo.entries
+    from gan_demo.registry import _with_unlisted_runs
+
+    monkeypatch.setattr(gan_demo.entries, "CHECKPOINTS_DIR", tmp_path)
+    _tiny_run(tmp_path, "new-pair")
+    (entry,) = _with_unlisted_runs(())
+    assert entry.key == "new-pair" and entry.weights["a2b"].bundled == "new-pair/a2b"
+    assert entry.source_kind == "bundled"
+
+
+def test_every_bundled_run_folder_is_in_the_catalogue_as_bundled_weights():
+    from gan_demo.entries import bundled_runs
+
+    folders = bundled_runs()
+    assert folders, "checkpoints/ holds the bundled runs"
+    for folder in folders:
+        entry = Registry().get(folder.name)
+        assert entry.source_kind == "bundled" and all(
+            s.bundled.startswith(f"{folder.name}/") for s in entry.weights.values()
+        )

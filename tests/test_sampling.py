@@ -12,7 +12,7 @@ from PIL import Image
 
 from gan_demo.hub import load_network
 from gan_demo.models import DCGANGenerator, FastGANDiscriminator, FastGANGenerator
-from gan_demo.tasks.optimise import fold_batch_norm, prepare_for_inference
+from gan_demo.optimise import fold_batch_norm, prepare_for_inference
 from gan_demo.tasks.sample import (
     animation_bytes,
     latent_vectors,

@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from gan_demo.edges import canny_sketch, photo_to_sketch, xdog_sketch
 from gan_demo.hub import load_network
 from gan_demo.imaging import load_image
 from gan_demo.models import HugganUnetGenerator, UnetGenerator
-from gan_demo.tasks.edges import canny_sketch, photo_to_sketch, xdog_sketch
 from gan_demo.tasks.sketch import BlankSketch, frame_sketch, ink_box, sketch_to_image
 from tests.conftest import tiny_entry
 

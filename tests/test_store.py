@@ -77,7 +77,7 @@ def test_bad_role_and_capacity_are_refused():
 
 
 def test_bf16_precision_wraps_translators_only():
-    from gan_demo.tasks.optimise import BFloat16Autocast
+    from gan_demo.optimise import BFloat16Autocast
 
     registry = Registry((tiny_entry("t"), tiny_entry("s", task="sample")))
     loader = lambda entry, role, **_: torch.nn.Conv2d(3, 3, 1)  # noqa: E731

@@ -129,7 +129,7 @@ def test_cycle_reconstruction_error_grows_when_the_way_back_is_wrong(translator)
 @pytest.mark.slow
 def test_compiled_generator_gives_the_same_images(translator):
     """Opt-in torch.compile path (about 30 s of compilation on 2 cores: run with -m slow)."""
-    from gan_demo.tasks.optimise import prepare_for_inference
+    from gan_demo.optimise import prepare_for_inference
 
     compiled = prepare_for_inference(translator, compile=True)
     image = Image.effect_noise((36, 28), 50).convert("RGB")
@@ -155,7 +155,7 @@ def test_work_side_runs_small_and_returns_the_full_size(translator):
 
 
 def test_bf16_autocast_runs_the_convolutions_in_bf16_and_stays_close_to_fp32(translator):
-    from gan_demo.tasks.optimise import BFloat16Autocast, prepare_for_inference
+    from gan_demo.optimise import BFloat16Autocast, prepare_for_inference
 
     seen = []
     conv = next(m for m in translator.modules() if isinstance(m, torch.nn.Conv2d))
@@ -171,7 +171,7 @@ def test_bf16_autocast_runs_the_convolutions_in_bf16_and_stays_close_to_fp32(tra
 
 
 def test_precision_auto_means_bf16_only_on_a_cpu_that_has_it(monkeypatch):
-    from gan_demo.tasks import optimise
+    from gan_demo import optimise
 
     monkeypatch.setattr(optimise, "cpu_has_native_bf16", lambda: True)
     assert optimise.resolve_precision("auto", torch.device("cpu")) == "bf16"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import shlex
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,13 +14,15 @@ from PIL import Image
 
 from gan_demo.hub import load_network
 from gan_demo.models import PatchDiscriminator
+from gan_demo.training import cyclegan, gan, pix2pix
 from gan_demo.training.augment import diff_augment
-from gan_demo.training.cyclegan import CycleGANConfig, train_cyclegan
+from gan_demo.training.cyclegan import CycleGANConfig
 from gan_demo.training.data import image_names, read_split, vary_strokes
-from gan_demo.training.gan import GANConfig, train_gan
+from gan_demo.training.family import train
+from gan_demo.training.gan import GANConfig
 from gan_demo.training.loop import NonFiniteLoss, fit, save_run
 from gan_demo.training.losses import adversarial, cyclegan_generator_terms, gradient_penalty, pix2pix_generator_terms
-from gan_demo.training.pix2pix import Pix2PixConfig, train_pix2pix
+from gan_demo.training.pix2pix import Pix2PixConfig
 from gan_demo.training.schedule import ImageHistory, adam, linear_decay
 from tests.conftest import generator_entry
 
@@ -127,7 +132,8 @@ def make_pairs(root, n=6, size=16):
 def test_a_tiny_pix2pix_run_changes_weights_keeps_losses_finite_and_saves(tmp_path):
     source, target = make_pairs(tmp_path)
     config = Pix2PixConfig(size=32, num_downs=5, base_channels=4, disc_channels=4, batch_size=2)
-    generator, logs = train_pix2pix(source, target, config=config, steps=3, device=CPU)
+    trainer, logs = train(pix2pix.FAMILY, config, {"source": source, "target": target}, steps=3, device=CPU)
+    generator = trainer.networks()["generator"]
     before = {k: v.clone() for k, v in generator.state_dict().items()}
     history = list(logs)
     assert [log.step for log in history] == [1, 2, 3]
@@ -144,7 +150,7 @@ def test_a_tiny_pix2pix_run_changes_weights_keeps_losses_finite_and_saves(tmp_pa
 def test_a_tiny_cyclegan_run_trains_both_directions(tmp_path):
     dir_a, dir_b = make_pairs(tmp_path)
     config = CycleGANConfig(size=16, base_channels=4, n_blocks=1, disc_channels=4, batch_size=2, history=3)
-    trainer, logs = train_cyclegan(dir_a, dir_b, config=config, steps=2, device=CPU)
+    trainer, logs = train(cyclegan.FAMILY, config, {"domain_a": dir_a, "domain_b": dir_b}, steps=2, device=CPU)
     before = [p.clone() for p in trainer.b_to_a.parameters()]
     history = list(logs)
     assert {"cycle_a", "cycle_b", "identity_a", "identity_b", "D_A_fake", "D_B_real"} <= set(history[-1].losses)
@@ -239,7 +245,7 @@ def test_a_tiny_unconditional_run_changes_weights_keeps_losses_finite_and_saves(
         image = Image.new("RGB", (64, 64), "white")
         image.paste((200, 40 * index, 30), (16, 16, 48, 48))
         image.save(folder / f"e{index}.png")
-    trainer, logs = train_gan(folder, config=config, steps=3, device=CPU)
+    trainer, logs = train(gan.FAMILY, config, {"images": folder}, steps=3, device=CPU)
     before = {k: v.clone() for k, v in trainer.sampler.state_dict().items()}
     history = list(logs)
     assert [log.step for log in history] == [1, 2, 3] and history[-1].extra["images"] == 6
@@ -308,7 +314,7 @@ def test_cyclegan_can_train_on_crops_and_the_generator_then_takes_the_full_size(
         upsample="resize",
         residual=residual,
     )
-    trainer, logs = train_cyclegan(dir_a, dir_b, config=config, steps=2, device=CPU)
+    trainer, logs = train(cyclegan.FAMILY, config, {"domain_a": dir_a, "domain_b": dir_b}, steps=2, device=CPU)
     assert len(list(logs)) == 2
     assert trainer.a_to_b.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
     assert trainer.a_to_b.residual is residual and trainer.b_to_a.residual is residual
@@ -329,3 +335,119 @@ def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_thro
     a2b, b2a = (json.loads((tmp_path / "run" / role / "config.json").read_text()) for role in ("a2b", "b2a"))
     assert a2b["residual"] is True and b2a["residual"] is True
     assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours
+
+
+def _tiny_runs(tmp_path):
+    """One tiny configuration and its data folders per family, by family name."""
+    dir_a, dir_b = make_pairs(tmp_path, size=16)
+    return {
+        "gan": (GANConfig(size=64, latent_dim=8, base_channels=2, disc_channels=4, batch_size=2), {"images": dir_a}),
+        "pix2pix": (
+            Pix2PixConfig(size=32, num_downs=5, base_channels=4, disc_channels=4, batch_size=2),
+            {"source": dir_a, "target": dir_b},
+        ),
+        "cyclegan": (
+            CycleGANConfig(size=16, base_channels=4, n_blocks=1, disc_channels=4, batch_size=2, history=3),
+            {"domain_a": dir_a, "domain_b": dir_b},
+        ),
+    }
+
+
+def test_every_family_in_the_table_trains_through_the_one_protocol(tmp_path):
+    from gan_demo.training.families import FAMILIES
+
+    runs = _tiny_runs(tmp_path)
+    assert set(FAMILIES) == set(runs)
+    for name, family in FAMILIES.items():
+        assert {option.field for option in family.options} <= {f.name for f in dataclasses.fields(family.config)}
+        config, folders = runs[name]
+        trainer, logs = train(family, config, folders, steps=2, device=CPU)
+        assert [log.step for log in logs] == [1, 2]
+        exported = trainer.export()
+        assert set(exported) == set(trainer.inference_roles) and not any(m.training for m in exported.values())
+        assert set(exported) <= set(trainer.run_networks()) and len(trainer.networks()) > len(exported)
+
+
+def test_a_training_run_leaves_the_global_random_state_untouched(tmp_path):
+    from gan_demo.training.families import FAMILIES
+
+    for name, (config, folders) in _tiny_runs(tmp_path).items():
+        torch.manual_seed(1234)
+        expected = torch.rand(3)
+        torch.manual_seed(1234)
+        trainer, logs = train(FAMILIES[name], config, folders, steps=2, device=CPU)
+        list(logs)  # dropout (pix2pix) and layer initialisation draw from the run's own state
+        trainer.export()
+        assert torch.equal(torch.rand(3), expected), name
+
+
+def test_the_same_seed_trains_the_same_weights_whatever_the_global_seed(tmp_path):
+    config, folders = _tiny_runs(tmp_path)["pix2pix"]  # dropout: the one user of the global generator in steps
+    weights = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        trainer, logs = train(pix2pix.FAMILY, config, folders, steps=2, device=CPU)
+        list(logs)
+        weights.append(trainer.networks()["generator"].state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    other, logs = train(pix2pix.FAMILY, dataclasses.replace(config, seed=1), folders, steps=2, device=CPU)
+    list(logs)
+    assert any(not torch.equal(weights[0][k], v) for k, v in other.networks()["generator"].state_dict().items())
+
+
+def test_a_data_kind_names_the_folders_it_needs(tmp_path):
+    with pytest.raises(ValueError, match="domain_b"):
+        train(cyclegan.FAMILY, CycleGANConfig(), {"domain_a": tmp_path}, steps=1, device=CPU)
+
+
+@pytest.mark.parametrize(
+    "run", sorted((Path(__file__).resolve().parents[1] / "checkpoints").glob("*/run.json")), ids=lambda p: p.parent.name
+)
+def test_the_bundled_models_commands_still_parse_to_their_recorded_config(run):
+    from gan_demo.training.__main__ import _config, _parser
+    from gan_demo.training.families import FAMILIES
+
+    record = json.loads(run.read_text())
+    args = _parser().parse_args(shlex.split(record["command"])[3:])  # after "python -m gan_demo.training"
+    assert args.family == record["family"]
+    assert dataclasses.asdict(_config(FAMILIES[args.family].config, args)) == record["config"]
+
+
+def test_a_trainer_continues_from_a_saved_run_folder(tmp_path):
+    from gan_demo.training.families import FAMILIES
+
+    for name, (config, folders) in _tiny_runs(tmp_path).items():
+        trainer, logs = train(FAMILIES[name], config, folders, steps=1, device=CPU)
+        list(logs)
+        save_run(tmp_path / name, trainer.run_networks(), {}, half=False)
+        fresh, _ = train(FAMILIES[name], dataclasses.replace(config, seed=7), folders, steps=1, device=CPU)
+        fresh.load_networks(tmp_path / name)
+        for role, network in trainer.run_networks().items():
+            saved, loaded = network.state_dict(), fresh.networks()[role].state_dict()
+            assert all(torch.equal(saved[k], loaded[k]) for k in saved), (name, role)
+
+
+def test_a_training_run_folder_lists_itself_as_a_model(tmp_path):
+    from gan_demo.registry import Registry
+    from gan_demo.training.__main__ import main
+
+    dir_a, dir_b = make_pairs(tmp_path)
+    argv = ["cyclegan", "--domain-a", str(dir_a), "--domain-b", str(dir_b), "--size", "16", "--base-channels", "4"]
+    argv += [
+        "--n-blocks",
+        "1",
+        "--batch-size",
+        "2",
+        "--steps",
+        "1",
+        "--out",
+        str(tmp_path / "my-pair"),
+        "--licence",
+        "MIT",
+    ]
+    assert main(argv) == 0
+    entry = Registry().add_run(tmp_path / "my-pair")
+    assert (entry.key, entry.task, entry.licence, entry.image_size) == ("my-pair", "translate", "MIT", 16)
+    assert entry.directions == {"a2b": "line → colour", "b2a": "colour → line"} and set(entry.weights) == {"a2b", "b2a"}
+    network = load_network(entry, "b2a", device=CPU)
+    assert network(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)

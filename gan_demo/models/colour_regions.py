@@ -13,6 +13,7 @@ pixel of the network's output through the mean of its region.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 def median_cut_labels(colours: torch.Tensor, n_colours: int) -> torch.Tensor:
@@ -52,7 +53,6 @@ def region_means(colours: torch.Tensor, labels: torch.Tensor, n_regions: int) ->
     return sums / counts.clamp(min=1).unsqueeze(-1), counts
 
 
-@torch.compiler.disable  # data-dependent loops: run eagerly inside a compiled generator, not as graph breaks
 def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int = 3) -> torch.Tensor:
     """image [B, C, H, W] → the same image with at most n_colours colours, each the mean of its region.
 
@@ -71,3 +71,18 @@ def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int
     centres, _ = region_means(colours, labels, n_colours)
     painted = centres.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
     return painted.transpose(1, 2).reshape(batch, channels, height, width)
+
+
+class FlatColourRegions(nn.Module):
+    """`flat_colour_regions` as an output stage: [N, C, H, W] → the same, in at most `n_colours` colours."""
+
+    # Data-dependent loops: gan_demo.optimise runs this stage eagerly inside a compiled generator (as
+    # torch.compiler.disable would, applied only when compiling, so importing the model needs no torch._dynamo).
+    eager_under_compile = True
+
+    def __init__(self, n_colours: int) -> None:
+        super().__init__()
+        self.n_colours = n_colours
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return flat_colour_regions(image, self.n_colours)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from gan_demo.models._mixin import HubModel
-from gan_demo.models.colour_regions import flat_colour_regions
+from gan_demo.models.colour_regions import FlatColourRegions
 
 NORMS = ("instance", "instance_affine", "batch")
 UPSAMPLES = ("transpose", "resize")
@@ -94,6 +94,7 @@ class ResnetGenerator(nn.Module, HubModel):
             raise ValueError(f"flat_colours must be 0 (off) or at least 2, not {flat_colours}")
         self.residual = residual
         self.flat_colours = flat_colours
+        self.paint = FlatColourRegions(flat_colours) if flat_colours else None  # holds no weights
         use_bias = norm != "batch"  # batch norm has its own shift
         c = base_channels
         layers: list[nn.Module] = [
@@ -127,8 +128,8 @@ class ResnetGenerator(nn.Module, HubModel):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: [N, in_channels, H, W] in [-1, 1], H, W multiples of 4 → [N, out_channels, H, W]."""
         out = (image + self.model(image)).clamp(-1.0, 1.0) if self.residual else self.model(image)
-        if self.flat_colours:
-            out = flat_colour_regions(out, self.flat_colours)
+        if self.paint is not None:
+            out = self.paint(out)
         return out
 
 

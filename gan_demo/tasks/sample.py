@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_demo.tasks._tensors import from_signed_unit
+from gan_demo.tensors import from_signed_unit
 
 MAX_SAMPLES = 64
 MAX_FRAMES = 120

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from torch import nn
 
-from gan_demo.tasks._tensors import from_signed_unit, to_signed_unit
+from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 INK_LEVEL = 200  # grey levels below this count as drawn
 MIN_INK_PIXELS = 12

@@ -9,7 +9,7 @@ from PIL import Image
 from torch import nn
 
 from gan_demo.imaging import fit_within
-from gan_demo.tasks._tensors import from_signed_unit, to_signed_unit
+from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 MAX_SIDE_LIMIT = 2048
 MIN_NETWORK_SIDE = 32  # narrower inputs are padded: reflection padding and strided convs need room

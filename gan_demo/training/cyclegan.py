@@ -8,23 +8,15 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
+from torch import nn
 
 from gan_demo.models import PatchDiscriminator, ResnetGenerator
-from gan_demo.training.data import (
-    flip_pairs,
-    image_names,
-    load_folder,
-    random_batches,
-    random_crops,
-    read_split,
-    to_signed,
-)
-from gan_demo.training.loop import StepLog, fit
+from gan_demo.training.data import flip_pairs, random_batches, random_crops, to_signed
+from gan_demo.training.datasets import UNPAIRED, TrainingData
+from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import cyclegan_generator_terms, discriminator_terms
 from gan_demo.training.schedule import ImageHistory, adam, linear_decay
 
@@ -62,15 +54,15 @@ class CycleGANConfig:
         }
 
 
-class CycleGANTrainer:
-    def __init__(self, config: CycleGANConfig, *, total_steps: int, device: torch.device) -> None:
-        torch.manual_seed(config.seed)
+class CycleGANTrainer(Trainer):
+    inference_roles = ("a2b", "b2a")
+
+    def __init__(self, config: CycleGANConfig, data: TrainingData, *, total_steps: int, device: torch.device) -> None:
+        super().__init__(data, seed=config.seed, device=device)
         self.config = config
-        self.a_to_b = ResnetGenerator(**config.generator_config("b")).to(device).train()  # G
-        self.b_to_a = ResnetGenerator(**config.generator_config("a")).to(device).train()  # F
-        disc = {"base_channels": config.disc_channels, "n_layers": config.disc_layers, "norm": "instance"}
-        self.disc_a = PatchDiscriminator(**disc).to(device).train()  # D_A: real A vs F(b)
-        self.disc_b = PatchDiscriminator(**disc).to(device).train()  # D_B: real B vs G(a)
+        with self.random.global_state():  # layers initialise from the global generator
+            self._build(config, device)
+        self.batches = random_batches(*data.sets, batch_size=config.batch_size, generator=self.rng, paired=False)
         self.opt_g = adam(itertools.chain(self.a_to_b.parameters(), self.b_to_a.parameters()), lr=config.lr)
         self.opt_d = adam(itertools.chain(self.disc_a.parameters(), self.disc_b.parameters()), lr=config.lr)
         decay = int(total_steps * config.decay_fraction)
@@ -80,7 +72,26 @@ class CycleGANTrainer:
         self.history_a = ImageHistory(config.history, rng=random.Random(config.seed))
         self.history_b = ImageHistory(config.history, rng=random.Random(config.seed + 1))
 
-    def step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
+    def _build(self, config: CycleGANConfig, device: torch.device) -> None:
+        self.a_to_b = ResnetGenerator(**config.generator_config("b")).to(device).train()  # G
+        self.b_to_a = ResnetGenerator(**config.generator_config("a")).to(device).train()  # F
+        disc = {"base_channels": config.disc_channels, "n_layers": config.disc_layers, "norm": "instance"}
+        self.disc_a = PatchDiscriminator(**disc).to(device).train()  # D_A: real A vs F(b)
+        self.disc_b = PatchDiscriminator(**disc).to(device).train()  # D_B: real B vs G(a)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"a2b": self.a_to_b, "b2a": self.b_to_a, "disc_a": self.disc_a, "disc_b": self.disc_b}
+
+    def next_batch(self) -> tuple[torch.Tensor, ...]:
+        real_a, real_b = flip_pairs(next(self.batches), self.rng)
+        if self.config.crop:
+            real_a, real_b = (
+                random_crops(real_a, self.config.crop, self.rng),
+                random_crops(real_b, self.config.crop, self.rng),
+            )
+        return to_signed(real_a), to_signed(real_b)
+
+    def update(self, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
         c = self.config
         fake_b, fake_a = self.a_to_b(real_a), self.b_to_a(real_b)
         use_identity = c.lambda_identity > 0
@@ -120,29 +131,33 @@ class CycleGANTrainer:
         return {name: value.item() for name, value in {**g_terms, **d_terms}.items()}
 
 
-def train_cyclegan(
-    dir_a: Path,
-    dir_b: Path,
-    *,
-    config: CycleGANConfig,
-    steps: int,
-    device: torch.device,
-    split: Path | None = None,
-    max_seconds: float | None = None,
-) -> tuple[CycleGANTrainer, Iterator[StepLog]]:
-    """Unpaired training: each step draws A and B images independently (pairs by name are never used)."""
-    held_out = read_split(split)
-    set_a = load_folder(dir_a, image_names(dir_a, exclude=held_out), config.size)
-    set_b = load_folder(dir_b, image_names(dir_b, exclude=held_out), config.size)
-    trainer = CycleGANTrainer(config, total_steps=steps, device=device)
-    rng = torch.Generator().manual_seed(config.seed)
-    batches = random_batches(set_a, set_b, batch_size=config.batch_size, generator=rng, paired=False)
+OPTIONS = (
+    Option("base_channels"),
+    Option("n_blocks"),
+    Option("crop", "train on random CROP×CROP windows of --size images"),
+    Option("upsample", "generator decoder", choices=("transpose", "resize")),
+    Option("disc_layers", "PatchGAN depth (3 → 70×70 patches)"),
+    Option("lambda_cycle", "cycle-consistency weight (paper: 10)"),
+    Option("lambda_identity", "identity weight, × lambda-cycle (paper: 0.5 for paintings)"),
+    Option("residual", "generators learn input + change"),
+    *(
+        Option(f"flat_colours_{d}", f"the generator into domain {d.upper()} paints N flat colour regions", metavar="N")
+        for d in ("a", "b")
+    ),
+    Option("batch_size"),
+)
 
-    def step(_: int) -> dict[str, float]:
-        real_a, real_b = flip_pairs(next(batches), rng)
-        if config.crop:
-            real_a, real_b = random_crops(real_a, config.crop, rng), random_crops(real_b, config.crop, rng)
-        real_a, real_b = to_signed(real_a), to_signed(real_b)
-        return trainer.step(real_a.to(device), real_b.to(device))
 
-    return trainer, fit(step, steps=steps, max_seconds=max_seconds, extra={"images": (len(set_a), len(set_b))})
+FAMILY = Family(
+    name="cyclegan",
+    summary="unpaired two-way translation between two image sets",
+    config=CycleGANConfig,
+    data=UNPAIRED,
+    task="translate",
+    options=OPTIONS,
+    build=lambda config, data, *, steps, device: CycleGANTrainer(config, data, total_steps=steps, device=device),
+    directions=lambda folders: {
+        "a2b": f"{folders['domain_a'].name} → {folders['domain_b'].name}",
+        "b2a": f"{folders['domain_b'].name} → {folders['domain_a'].name}",
+    },
+)

@@ -5,12 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
 from gan_demo.imaging import InvalidImage, load_image
+from gan_demo.tensors import image_to_uint8
+from gan_demo.tensors import uint8_to_signed as to_signed  # the name the trainers use for a uint8 batch
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "flip_pairs",
+    "image_names",
+    "load_folder",
+    "load_tensor",
+    "random_batches",
+    "random_crops",
+    "read_split",
+    "to_signed",
+    "vary_strokes",
+]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
@@ -35,7 +49,7 @@ def image_names(folder: Path, *, exclude: set[str] = frozenset()) -> list[str]:
 def load_tensor(path: Path, size: int) -> torch.Tensor:
     """One image as a [3, size, size] uint8 tensor (area-averaged when shrinking)."""
     image = load_image(path).resize((size, size), Image.Resampling.BICUBIC if size > 64 else Image.Resampling.BOX)
-    return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+    return image_to_uint8(image)
 
 
 def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
@@ -50,11 +64,6 @@ def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
         except InvalidImage as error:
             raise ValueError(str(error)) from None
     return torch.stack(tensors)
-
-
-def to_signed(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] → float [-1, 1]."""
-    return batch.float() / 127.5 - 1.0
 
 
 def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> Iterator[tuple]:

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +19,10 @@ from torch import nn
 
 from gan_demo.models import DCGANDiscriminator, DCGANGenerator, FastGANDiscriminator, FastGANGenerator
 from gan_demo.training.augment import diff_augment, parse_policy
-from gan_demo.training.data import flip_pairs, image_names, load_folder, random_batches, read_split, to_signed
-from gan_demo.training.loop import StepLog, fit
-from gan_demo.training.losses import adversarial
+from gan_demo.training.data import flip_pairs, random_batches, to_signed
+from gan_demo.training.datasets import IMAGES, TrainingData
+from gan_demo.training.family import Family, Option, Trainer
+from gan_demo.training.losses import GAN_MODES, adversarial
 from gan_demo.training.schedule import adam
 
 FAMILIES = ("dcgan", "fastgan")
@@ -103,35 +103,50 @@ def recalibrate_batch_norm(
     return generator.eval()
 
 
-class GANTrainer:
-    def __init__(self, config: GANConfig, *, device: torch.device) -> None:
-        torch.manual_seed(config.seed)
+class GANTrainer(Trainer):
+    def __init__(self, config: GANConfig, data: TrainingData, *, device: torch.device) -> None:
+        super().__init__(data, seed=config.seed, device=device)
         self.config = config
-        self.device = device
-        self.generator, self.discriminator = (m.to(device).train() for m in config.build())
-        for module in (self.generator, self.discriminator):
-            dcgan_init(module)
+        with self.random.global_state():  # layers initialise from the global generator
+            self.generator, self.discriminator = (m.to(device).train() for m in config.build())
+            for module in (self.generator, self.discriminator):
+                dcgan_init(module)
         self.averaged = copy.deepcopy(self.generator).eval().requires_grad_(False) if config.ema > 0 else None
         self.opt_g = adam(self.generator.parameters(), lr=config.lr)
         self.opt_d = adam(self.discriminator.parameters(), lr=config.lr)
-        self.rng = torch.Generator().manual_seed(config.seed)
+        (images,) = data.sets
+        self.batches = random_batches(images, batch_size=config.batch_size, generator=self.rng, paired=True)
 
     @property
     def sampler(self) -> nn.Module:
         """The generator to sample from: the weight average when there is one."""
         return self.averaged if self.averaged is not None else self.generator
 
-    def export_generator(self) -> nn.Module:
-        """A copy of the sampler with batch-norm statistics measured on its own outputs, in eval mode."""
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def load_networks(self, folder: Path) -> None:
+        """As `Trainer.load_networks`; a run's saved generator is its weight average, which restarts from it."""
+        super().load_networks(folder)
+        if self.averaged is not None:
+            self.averaged.load_state_dict(self.generator.state_dict())
+
+    def export(self) -> dict[str, nn.Module]:
+        """The sampler, copied, with batch-norm statistics measured on its own outputs, in eval mode."""
         exported = copy.deepcopy(self.sampler)
-        recalibrate_batch_norm(exported, self.config.latent_dim, seed=self.config.seed, device=self.device)
-        return exported
+        c = self.config  # statistics over batches of the training batch size, as the generator saw in training
+        recalibrate_batch_norm(exported, c.latent_dim, batch_size=c.batch_size, seed=c.seed, device=self.device)
+        return {"generator": exported}
+
+    def next_batch(self) -> tuple[torch.Tensor, ...]:
+        (real,) = flip_pairs(next(self.batches), self.rng)
+        return (to_signed(real),)
 
     def _augment(self, images: torch.Tensor) -> torch.Tensor:
         """What D sees: every image, real or fake, goes through the same random augmentations."""
         return diff_augment(images, self.config.augment, self.rng)
 
-    def step(self, real: torch.Tensor) -> dict[str, float]:
+    def update(self, real: torch.Tensor) -> dict[str, float]:
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim, generator=self.rng).to(self.device)
         fake = self.generator(z)
@@ -172,25 +187,26 @@ class GANTrainer:
             avg.copy_(live)  # batch-norm statistics follow the live generator
 
 
-def train_gan(
-    folder: Path,
-    *,
-    config: GANConfig,
-    steps: int,
-    device: torch.device,
-    split: Path | None = None,
-    max_seconds: float | None = None,
-) -> tuple[GANTrainer, Iterator[StepLog]]:
-    """Train on the images of `folder` minus the held-out names of `split`; mirrored at random."""
-    names = image_names(folder, exclude=read_split(split))
-    if len(names) < config.batch_size:
-        raise ValueError(f"{folder}: {len(names)} training images, fewer than one batch of {config.batch_size}")
-    images = load_folder(folder, names, config.size)
-    trainer = GANTrainer(config, device=device)
-    batches = random_batches(images, batch_size=config.batch_size, generator=trainer.rng, paired=True)
+OPTIONS = (
+    Option("architecture", choices=FAMILIES),
+    Option("latent_dim"),
+    Option("base_channels"),
+    Option("disc_channels"),
+    Option("batch_size"),
+    Option("lr"),
+    Option("gan_mode", "adversarial loss", choices=GAN_MODES),
+    Option("augment", 'DiffAugment policy, e.g. "color,translation,cutout"; "" for none'),
+    Option("ema", "generator weight averaging decay (0: off)"),
+    Option("recon_weight", "FastGAN D reconstruction loss weight"),
+)
 
-    def step(_: int) -> dict[str, float]:
-        (real,) = flip_pairs(next(batches), trainer.rng)
-        return trainer.step(to_signed(real).to(device))
 
-    return trainer, fit(step, steps=steps, max_seconds=max_seconds, extra={"images": len(images)})
+FAMILY = Family(
+    name="gan",
+    summary="unconditional generator on one folder: DCGAN or FastGAN",
+    config=GANConfig,
+    data=IMAGES,
+    task="sample",
+    options=OPTIONS,
+    build=lambda config, data, *, steps, device: GANTrainer(config, data, device=device),
+)

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
+from torch import nn
 
 from gan_demo.models import PatchDiscriminator, UnetGenerator
-from gan_demo.training.data import (
-    flip_pairs,
-    image_names,
-    load_folder,
-    random_batches,
-    read_split,
-    to_signed,
-    vary_strokes,
-)
-from gan_demo.training.loop import StepLog, fit
+from gan_demo.training.data import flip_pairs, random_batches, to_signed, vary_strokes
+from gan_demo.training.datasets import PAIRS, TrainingData
+from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import discriminator_terms, pix2pix_generator_terms
 from gan_demo.training.schedule import adam, linear_decay
 
@@ -43,22 +35,17 @@ class Pix2PixConfig:
         return {"num_downs": self.num_downs, "base_channels": self.base_channels, "norm": self.norm, "dropout": True}
 
 
-class Pix2PixTrainer:
+class Pix2PixTrainer(Trainer):
     """One optimisation step of D then G on a paired batch (source → target)."""
 
-    def __init__(
-        self,
-        generator: UnetGenerator,
-        discriminator: PatchDiscriminator,
-        config: Pix2PixConfig,
-        *,
-        total_steps: int,
-        device: torch.device,
-    ) -> None:
+    def __init__(self, config: Pix2PixConfig, data: TrainingData, *, total_steps: int, device: torch.device) -> None:
+        super().__init__(data, seed=config.seed, device=device)
+        with self.random.global_state():  # layers initialise from the global generator
+            generator, discriminator = build_pix2pix(config)
         self.generator = generator.to(device).train()
         self.discriminator = discriminator.to(device).train()
         self.config = config
-        self.device = device
+        self.batches = random_batches(*data.sets, batch_size=config.batch_size, generator=self.rng, paired=True)
         self.opt_g = adam(self.generator.parameters(), lr=config.lr)
         self.opt_d = adam(self.discriminator.parameters(), lr=config.lr)
         decay = int(total_steps * config.decay_fraction)
@@ -66,7 +53,16 @@ class Pix2PixTrainer:
             linear_decay(opt, total_steps=total_steps, decay_steps=decay) for opt in (self.opt_g, self.opt_d)
         ]
 
-    def step(self, source: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def next_batch(self) -> tuple[torch.Tensor, ...]:
+        source, target = (to_signed(t) for t in flip_pairs(next(self.batches), self.rng))
+        if self.config.vary_strokes:
+            source = vary_strokes(source, self.rng)
+        return source, target
+
+    def update(self, source: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         mode = self.config.gan_mode
         fake = self.generator(source)
 
@@ -91,7 +87,6 @@ class Pix2PixTrainer:
 
 
 def build_pix2pix(config: Pix2PixConfig) -> tuple[UnetGenerator, PatchDiscriminator]:
-    torch.manual_seed(config.seed)
     generator = UnetGenerator(**config.generator_config())
     discriminator = PatchDiscriminator(
         in_channels=6, base_channels=config.disc_channels, n_layers=config.disc_layers, norm=config.norm
@@ -99,35 +94,15 @@ def build_pix2pix(config: Pix2PixConfig) -> tuple[UnetGenerator, PatchDiscrimina
     return generator, discriminator
 
 
-def train_pix2pix(
-    source_dir: Path,
-    target_dir: Path,
-    *,
-    config: Pix2PixConfig,
-    steps: int,
-    device: torch.device,
-    split: Path | None = None,
-    max_seconds: float | None = None,
-) -> tuple[UnetGenerator, Iterator[StepLog]]:
-    """Load pairs with the same name in both folders (minus the held-out split) and train.
+OPTIONS = (Option("base_channels"), Option("num_downs"), Option("disc_layers"), Option("batch_size"))
 
-    Returns the generator being trained and the step iterator; the caller saves whenever it likes.
-    """
-    held_out = read_split(split)
-    names = sorted(set(image_names(source_dir, exclude=held_out)) & set(image_names(target_dir, exclude=held_out)))
-    if len(names) < config.batch_size:
-        raise ValueError(f"only {len(names)} training pairs in {source_dir} and {target_dir}")
-    sources = load_folder(source_dir, names, config.size)
-    targets = load_folder(target_dir, names, config.size)
-    generator, discriminator = build_pix2pix(config)
-    trainer = Pix2PixTrainer(generator, discriminator, config, total_steps=steps, device=device)
-    rng = torch.Generator().manual_seed(config.seed)
-    batches = random_batches(sources, targets, batch_size=config.batch_size, generator=rng, paired=True)
 
-    def step(_: int) -> dict[str, float]:
-        source, target = (to_signed(t) for t in flip_pairs(next(batches), rng))
-        if config.vary_strokes:
-            source = vary_strokes(source, rng)
-        return trainer.step(source.to(device), target.to(device))
-
-    return generator, fit(step, steps=steps, max_seconds=max_seconds, extra={"pairs": len(names)})
+FAMILY = Family(
+    name="pix2pix",
+    summary="paired image-to-image: sketch → colour",
+    config=Pix2PixConfig,
+    data=PAIRS,
+    task="sketch",
+    options=OPTIONS,
+    build=lambda config, data, *, steps, device: Pix2PixTrainer(config, data, total_steps=steps, device=device),
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import gradio as gr
 
@@ -10,7 +11,9 @@ from gan_demo import __version__
 from gan_demo.imaging import LIMITS_TEXT
 from gan_demo.registry import Task
 from gan_demo.store import ModelStore
+from gan_demo.training.worker import TrainingWorker
 from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
+from gan_demo.ui.finetune_tab import build_finetune_tab
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
 from gan_demo.ui.style_tab import build_style_tab
@@ -21,7 +24,7 @@ TITLE = "GAN Playground"
 CSS = ".gan-header h1 {margin-bottom: 0} .gan-header p {margin-top: 4px; opacity: .8}"
 
 
-def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
+def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, runs_dir: Path) -> gr.Blocks:
     """The whole Blocks app: header, six tabs, footer."""
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         slow = "" if "GPU" in device_label else " On a CPU, expect up to a few seconds per picture."
@@ -46,12 +49,8 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
                 )
             with gr.Tab("Style transfer", id="style") as style_tab:
                 style_network = build_style_tab(store)
-            with gr.Tab("Fine-tune", id="finetune"):
-                gr.Markdown(
-                    "Upload a small image set and fine-tune a model for a few minutes; the result appears "
-                    "as a model in the other tabs.\n\n> **Not available yet.** Fine-tuning arrives in a "
-                    "later release; `gan-demo finetune` says the same."
-                )
+            with gr.Tab("Fine-tune", id="finetune") as finetune_tab:
+                reattach = build_finetune_tab(store, worker, runs_dir)
         gr.Markdown(
             f"<small>gan-demo {__version__} · models are credited on their cards · outputs are PNG; use the "
             f"download buttons · {LIMITS_TEXT} · each request stops after {REQUEST_TIME_LIMIT_S} s.</small>"
@@ -67,6 +66,8 @@ def build_app(store: ModelStore, device_label: str) -> gr.Blocks:
             refresh = functools.partial(_fresh_choices, store, task)
             tab.select(refresh, outputs=dropdown, api_name=f"{task}_models", api_visibility="undocumented", queue=False)
             demo.load(refresh, outputs=dropdown, api_visibility="private", queue=False)
+        # A reloaded page finds its job again (the id is in the browser's storage) when the tab is opened.
+        finetune_tab.select(*reattach, api_visibility="private", queue=False)
     return demo
 
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import gradio as gr
 from PIL import Image, ImageChops
 
-from gan_demo.device import gpu_task
+from gan_demo.device import gpu_task, out_of_memory, release_memory
 from gan_demo.hub import WeightsInvalid, WeightsNotFound, availability
 from gan_demo.imaging import InvalidImage, decode_data_url, load_image
 from gan_demo.limits import Deadline, TimeLimitExceeded
@@ -59,7 +59,14 @@ def user_errors(fn: F) -> F:
             raise
         except USER_ERRORS as error:
             raise gr.Error(str(error), title="Cannot do that", print_exception=False) from None
-        except Exception:
+        except Exception as error:
+            if out_of_memory(error):
+                log.warning("out of memory in %s: %s", fn.__name__, error)
+                release_memory()
+                raise gr.Error(
+                    "The device ran out of memory for this request; try a smaller size or fewer images.",
+                    title="Out of memory",
+                ) from None
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(
                 "Something went wrong on our side; the details are in the server log.", title="Internal error"
@@ -116,6 +123,11 @@ class SafeSketchpad(gr.Sketchpad):
     """
 
     is_template = True
+
+    def get_block_name(self) -> str:  # gr.Sketchpad is itself a template of the ImageEditor front-end
+        return "imageeditor"
+
+    get_block_class = get_block_name
 
     def preprocess(self, payload: Any) -> Any:
         if payload is None:

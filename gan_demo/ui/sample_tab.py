@@ -122,7 +122,9 @@ def build_sample_tab(store: ModelStore) -> gr.Dropdown:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(choices, value=first, label="Model", info="Which generator draws the pictures.")
+            model = gr.Dropdown(
+                choices, value=first, allow_custom_value=True, label="Model", info="Which generator draws the pictures."
+            )
             card = gr.Markdown(model_card_markdown(store.registry, first))
             with gr.Row():
                 seed = SafeNumber(

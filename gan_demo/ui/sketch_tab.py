@@ -7,8 +7,8 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
+from gan_demo.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.store import ModelStore
-from gan_demo.tasks.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.ui.common import (
     SafeImage,
@@ -67,7 +67,13 @@ def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(choices, value=first, label="Model", info="Which sketch → image generator to use.")
+            model = gr.Dropdown(
+                choices,
+                value=first,
+                allow_custom_value=True,
+                label="Model",
+                info="Which sketch → image generator to use.",
+            )
             card = gr.Markdown(model_card_markdown(store.registry, first))
             with gr.Tabs():
                 with gr.Tab("Draw", id="draw"):

@@ -78,7 +78,9 @@ def build_translate_tab(store: ModelStore) -> gr.Dropdown:
     gr.Markdown("Upload a photo and translate it into another style. Drag the slider to compare.")
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(choices, value=first, label="Model", info="Which translation to apply.")
+            model = gr.Dropdown(
+                choices, value=first, allow_custom_value=True, label="Model", info="Which translation to apply."
+            )
             card = gr.Markdown(model_card_markdown(store.registry, first))
             directions = direction_choices(store, first)
             direction = gr.Radio(

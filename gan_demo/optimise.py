@@ -131,6 +131,9 @@ def prepare_for_inference(
         module = BFloat16Autocast(module)
     if not compile:
         return module
+    for part in module.modules():
+        if getattr(part, "eager_under_compile", False):  # e.g. FlatColourRegions: runs eagerly, not as graph breaks
+            part.forward = torch.compiler.disable(part.forward)
     compiled = torch.compile(module, dynamic=True)
     for attribute in ("size_multiple", "latent_dim"):
         if hasattr(module, attribute):

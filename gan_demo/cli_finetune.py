@@ -1,0 +1,114 @@
+"""`gan-demo finetune`: the Fine-tune tab's training on the command line, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+FOLDER_FLAGS = {  # family → (its data folders, in order) ← (the command's flags)
+    "gan": {"images": "data"},
+    "pix2pix": {"source": "data", "target": "target"},
+    "cyclegan": {"domain_a": "data", "domain_b": "data_b"},
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("finetune", help="fine-tune a model on your own images (a run folder that is a model)")
+    parser.add_argument("family", choices=tuple(FOLDER_FLAGS), help="gan (sampling), pix2pix (sketch), cyclegan")
+    parser.add_argument("--from", dest="base", default=None, help="registry key or run folder to start from")
+    parser.add_argument("--data", type=Path, required=True, help="images (gan), inputs (pix2pix) or domain A")
+    parser.add_argument("--target", type=Path, default=None, help="pix2pix: outputs with the same file names")
+    parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images")
+    parser.add_argument("--out", type=Path, required=True, help="run folder to write; its name is the model's key")
+    parser.add_argument("--steps", type=int, default=1000, help="optimisation steps at most (default 1000)")
+    parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the base's)")
+    parser.add_argument("--batch-size", type=int, default=None, help="images per step (default: the base's)")
+    parser.add_argument("--augment", default=None, help='DiffAugment policy for gan, e.g. "color,translation"')
+    parser.add_argument("--freeze-d", type=int, default=0, help="keep the discriminators' first N convolutions")
+    parser.add_argument("--seed", type=int, default=None, help="same seed, same run")
+    parser.add_argument("--title", default="", help="the model's label in the app")
+    parser.add_argument("--licence", default=None, help="licence of the result (that of your images)")
+
+
+def base_folder(value: str | None, task: str) -> Path | None:
+    """A run folder to start from: a path, or the run folder a registry key's weights live in."""
+    from gan_demo.hub import CHECKPOINTS_DIR
+    from gan_demo.registry import Registry
+
+    if value is None:
+        return None
+    if Path(value).is_dir():
+        return Path(value)
+    entry = Registry().get(value, task)
+    source = next(iter(entry.weights.values()))
+    if not source.bundled:
+        raise ValueError(f"{entry.key} loads from a package or the Hub, not a run folder, so it cannot be a base yet")
+    return (CHECKPOINTS_DIR / source.bundled).parent
+
+
+def run(args: argparse.Namespace) -> int:
+    from gan_demo.device import select_device
+    from gan_demo.training.families import get_family
+    from gan_demo.training.finetune import FineTuneSpec, folder_problem, run_finetune
+    from gan_demo.training.record import ModelCard
+
+    family = get_family(args.family)
+    folders = {}
+    for name, flag in FOLDER_FLAGS[args.family].items():
+        if getattr(args, flag) is None:
+            raise ValueError(f"{args.family} needs --{flag.replace('_', '-')}")
+        folders[name] = getattr(args, flag)
+    if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
+        raise ValueError("--steps must be at least 1 and --minutes positive")
+    if problem := folder_problem(args.out.parent):
+        raise OSError(f"the run cannot be saved: {problem}")
+    overrides = {
+        k: v
+        for k, v in {"lr": args.lr, "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed}.items()
+        if v is not None
+    }
+    card = ModelCard(title=args.title, credit="fine-tuned with gan-demo finetune")
+    if args.licence:
+        card = ModelCard(title=args.title, licence=args.licence, credit=card.credit)
+    spec = FineTuneSpec(
+        family=args.family,
+        folders=folders,
+        out=args.out,
+        steps=args.steps,
+        base=base_folder(args.base, family.task),
+        minutes=args.minutes,
+        overrides=overrides,
+        freeze_d=args.freeze_d,
+        card=card,
+        preview_every=10**9,  # no previews on the command line
+        command=sys.argv[2:] if len(sys.argv) > 2 else [],
+    )
+    bar = ProgressLine()
+    folder = run_finetune(spec, device=select_device(args.device), on_update=bar.show)
+    bar.close()
+    print(folder)
+    return 0
+
+
+class ProgressLine:
+    """One progress line on stderr (rewritten in place on a terminal, every 10 steps otherwise)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.started = time.perf_counter()
+
+    def show(self, update) -> None:
+        if not update.step or (not self.tty and update.step % 10 and update.step != update.total):
+            return
+        rate = update.step / update.seconds if update.seconds else 0.0
+        eta = f"ETA {(update.total - update.step) / rate:4.0f} s" if rate else ""
+        terms = " ".join(f"{k}={v:.3f}" for k, v in update.losses.items())
+        line = f"step {update.step}/{update.total}  {rate:.2f} steps/s  {eta}  {terms} {update.message}".rstrip()
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)

@@ -1,0 +1,163 @@
+"""The one protocol every training family follows, so the CLI, the fine-tune worker and the app drive them alike.
+
+A family (`Family`) is a table row: its config dataclass, the kind of data it trains on, the config
+fields a user may set (`Option`s: command-line flags, and form fields for the app), and
+`build(config, data, steps=…, device=…) -> Trainer`. A `Trainer` draws its own batches and does one
+optimisation step per `step()`, returning named, already-weighted loss terms; `networks()` gives every
+network it trains by role (saved in the run folder, discriminators included, so a run can be fine-tuned
+further, see `load_networks`) and `export()` the networks to run for inference, by the roles the registry
+loads.
+
+Randomness is private to each run (a server may train for one user while sampling for another): data
+order, flips, crops, latents and augmentation draw from `RunRandom.generator`; what PyTorch only draws from
+its global generator (layer initialisation, dropout) runs inside `RunRandom.global_state()`, which swaps
+the run's own state in and the caller's back out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from gan_demo.entries import Task
+from gan_demo.hub import WEIGHTS_NAME
+from gan_demo.training.datasets import DataKind, TrainingData
+from gan_demo.training.loop import StepLog, fit
+
+
+class RunRandom:
+    """One run's random streams: a CPU `torch.Generator` and a private copy of the global generator's state."""
+
+    def __init__(self, seed: int, *, device: torch.device) -> None:
+        self.device = torch.device(device)
+        self.generator = torch.Generator().manual_seed(seed)  # data order, flips, crops, latents, augmentation
+        with self._forked():
+            torch.default_generator.manual_seed(seed)
+            if self._on_accelerator():
+                self._seed_device(seed)
+            self._states = self._read_states()
+
+    def _seed_device(self, seed: int) -> None:
+        """Seed this run's device (not whichever is current), e.g. cuda:1 while cuda:0 is current."""
+        module = self._device_module()
+        if self.device.index is not None and hasattr(module, "device"):
+            with module.device(self.device.index):
+                module.manual_seed(seed)
+        else:
+            module.manual_seed(seed)
+
+    def _on_accelerator(self) -> bool:
+        return self.device.type != "cpu"
+
+    def _device_module(self) -> Any:
+        return torch.get_device_module(self.device.type)
+
+    def _forked(self) -> contextlib.AbstractContextManager:
+        devices = [self.device] if self._on_accelerator() else []
+        device_type = self.device.type if self._on_accelerator() else None
+        return torch.random.fork_rng(devices=devices, device_type=device_type)
+
+    def _read_states(self) -> tuple[torch.Tensor, ...]:
+        cpu = torch.get_rng_state()
+        return (cpu, self._device_module().get_rng_state(self.device)) if self._on_accelerator() else (cpu,)
+
+    @contextlib.contextmanager
+    def global_state(self) -> Iterator[None]:
+        """Run the body on this run's global-generator state (PyTorch layers take no generator), then restore."""
+        with self._forked():
+            torch.set_rng_state(self._states[0])
+            if self._on_accelerator():
+                self._device_module().set_rng_state(self._states[1], self.device)
+            yield
+            self._states = self._read_states()
+
+
+class Trainer(ABC):
+    """One family's networks, optimisers and batch stream; `step()` is one optimisation step."""
+
+    inference_roles: tuple[str, ...] = ("generator",)  # the roles `export()` returns
+
+    def __init__(self, data: TrainingData, *, seed: int, device: torch.device) -> None:
+        self.data = data
+        self.device = torch.device(device)
+        self.random = RunRandom(seed, device=self.device)
+        self.rng = self.random.generator
+
+    @abstractmethod
+    def next_batch(self) -> tuple[torch.Tensor, ...]:
+        """The next batch as [-1, 1] float tensors on the CPU, drawn with `self.rng`."""
+
+    @abstractmethod
+    def update(self, *batch: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on a batch on `self.device`; the named loss terms of the step."""
+
+    @abstractmethod
+    def networks(self) -> dict[str, nn.Module]:
+        """Every network being trained, by role (e.g. "generator", "discriminator", "a2b")."""
+
+    def step(self) -> dict[str, float]:
+        with self.random.global_state():
+            return self.update(*(t.to(self.device) for t in self.next_batch()))
+
+    def export(self) -> dict[str, nn.Module]:
+        """The networks to run for inference, by role: eval-mode copies, so training can go on."""
+        live = self.networks()
+        return {role: copy.deepcopy(live[role]).eval() for role in self.inference_roles}
+
+    def load_networks(self, folder: Path) -> None:
+        """Continue from a run folder (fine-tuning): load every role it holds, strictly; others keep their init."""
+        for role, network in self.networks().items():
+            weights = Path(folder) / role / WEIGHTS_NAME
+            if weights.is_file():
+                network.load_state_dict(load_file(weights, device=str(self.device)), strict=True)
+
+    def run_networks(self) -> dict[str, nn.Module]:
+        """What a run folder holds: every trained network, with the exported ones in their inference roles."""
+        return {**self.networks(), **self.export()}
+
+
+@dataclass(frozen=True)
+class Option:
+    """A config field that can be set from outside (a command-line flag, and a form field of the app)."""
+
+    field: str  # name of the config dataclass field; the flag is --field-name
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # sub-command of `python -m gan_demo.training` and "family" in run.json
+    summary: str  # one line for --help
+    config: type  # frozen dataclass of hyper-parameters (with `seed`, `size`, `batch_size`)
+    data: DataKind  # the folders it trains on
+    task: Task  # the registry task its exported networks serve ("sample", "sketch", "translate")
+    options: tuple[Option, ...]  # the config fields a user may set (the rest keep their defaults)
+    build: Callable[..., Trainer]  # build(config, data, *, steps, device) -> Trainer
+    directions: Callable[[dict[str, Path]], dict[str, str]] = lambda folders: {}  # translate: role → "a → b"
+
+
+def train(
+    family: Family,
+    config: Any,
+    folders: dict[str, Path],
+    *,
+    steps: int,
+    device: torch.device,
+    split: Path | None = None,
+    max_seconds: float | None = None,
+) -> tuple[Trainer, Iterator[StepLog]]:
+    """Load `folders` (minus the held-out names of `split`), build the trainer, and the iterator of its steps."""
+    data = family.data.load(folders, size=config.size, split=split, min_count=config.batch_size)
+    trainer = family.build(config, data, steps=steps, device=device)
+    return trainer, fit(lambda _: trainer.step(), steps=steps, max_seconds=max_seconds, extra=data.summary)

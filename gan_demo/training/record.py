@@ -1,0 +1,78 @@
+"""run.json: how a run was trained (to repeat it) and what it is as a model (to list it in the registry).
+
+The "model" block is what `gan_demo.entries.entry_from_run` reads; the folder's name is the model's key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gan_demo.models import ARCHITECTURES
+from gan_demo.training.family import Family, Trainer
+from gan_demo.training.loop import StepLog
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a user says about the model a run makes; the defaults say where it came from."""
+
+    title: str = ""  # dropdown label (default: the run folder's name and the family)
+    description: str = ""  # one paragraph for the UI (default: the family and the data folders)
+    licence: str = "unspecified (set it to the licence of the training images)"
+    credit: str = "trained with python -m gan_demo.training"
+    base_model: str | None = None  # registry key of the model a fine-tuned run started from
+
+
+def architecture_name(network: nn.Module) -> str:
+    """The name under which gan_demo.models.ARCHITECTURES builds this network."""
+    for name, cls in ARCHITECTURES.items():
+        if type(network) is cls:
+            return name
+    raise ValueError(f"{type(network).__name__} is not in gan_demo.models.ARCHITECTURES, so it cannot be loaded")
+
+
+def model_block(
+    family: Family, trainer: Trainer, folders: dict[str, Path], config: Any, card: ModelCard, *, name: str
+) -> dict[str, Any]:
+    """The registry fields of the networks this run exports (see gan_demo.entries.REQUIRED)."""
+    roles = list(trainer.inference_roles)
+    data = ", ".join(str(folder) for folder in folders.values())
+    block: dict[str, Any] = {
+        "task": family.task,
+        "title": card.title or f"{name} ({family.name})",
+        "description": card.description or f"Trained with the {family.name} family on {data}.",
+        "architecture": architecture_name(trainer.networks()[roles[0]]),
+        "roles": roles,
+        "image_size": config.size,
+        "licence": card.licence,
+        "credit": card.credit,
+        "base_model": card.base_model,
+    }
+    if directions := family.directions(folders):
+        block["directions"] = directions
+    return block
+
+
+def run_record(
+    family: Family, config: Any, argv: list[str], device: torch.device, log: StepLog, model: dict[str, Any]
+) -> dict[str, Any]:
+    """The whole run.json: the family, its config, the command to repeat it, the last step, the model block."""
+    return {
+        "family": family.name,
+        "config": dataclasses.asdict(config),
+        "command": "python -m gan_demo.training " + shlex.join(argv),
+        "steps": log.step,
+        "seconds": round(log.seconds, 1),
+        "data": log.extra,
+        "last_losses": log.losses,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "model": model,
+    }

@@ -1,0 +1,124 @@
+"""Every tab driven in headless Chromium as a person would: pick, give an input, run, see the result.
+
+Marked `browser`: the quick default `pytest` skips it; `.ci/run` runs it (`pytest -m browser`) with Debian's
+Chromium. Each tab leaves a screenshot in test-artifacts/browser/ (git-ignored). A test fails on an error
+toast, a console error or a missing result.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks.common import CHROMIUM, browser_page
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-artifacts" / "browser"
+RESULT_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (the CI script does)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    demo, _ = app
+    with browser_page(demo.test_url, height=1400) as page:
+        yield page
+
+
+def open_tab(page, name: str):
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(500)
+    return page.locator("[role=tabpanel]:visible").first
+
+
+def wait_for_image(panel, label: str) -> None:
+    """Wait until the image component labelled `label` shows a served file."""
+    panel.locator(f"[data-testid='block-label']:has-text('{label}')").first.wait_for()
+    block = panel.locator(".block", has=panel.page.locator(f"[data-testid='block-label']:has-text('{label}')")).last
+    block.locator("img[src*='/gradio_api/file=']").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+
+
+def finish(page, name: str) -> None:
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    toasts = page.locator(".toast-body").all_inner_texts()
+    assert not toasts, f"error toast on {name}: {toasts}"
+    assert not page.errors, f"console errors on {name}: {page.errors}"
+
+
+def test_sample_tab_generates_a_grid_and_runs_an_example_row(page):
+    panel = open_tab(page, "Sample")
+    panel.get_by_role("button", name="Generate").click()
+    wait_for_image(panel, "Grid")
+    panel.locator("tr.tr-body").first.click()  # an example row runs at once
+    page.wait_for_timeout(1500)
+    wait_for_image(panel, "Grid")
+    finish(page, "sample")
+
+
+def test_cyclegan_tab_translates_an_upload_and_offers_a_download(page):
+    panel = open_tab(page, "CycleGAN")
+    panel.locator("input[type=file]").first.set_input_files(str(ROOT / "examples" / "cat.jpg"))
+    page.wait_for_timeout(1000)
+    panel.get_by_role("button", name="Translate").click()
+    wait_for_image(panel, "Result")
+    with page.expect_download() as download:
+        panel.get_by_label("Download").first.click()
+    assert download.value.suggested_filename.endswith(".png")
+    finish(page, "cyclegan")
+
+
+def test_sketch_tab_colours_a_drawing_made_with_the_mouse(page):
+    panel = open_tab(page, "Sketch → image")
+    page.get_by_role("button", name="Brush", exact=True).click()  # as a person must, before drawing
+    canvas = panel.locator("canvas:visible").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    side = min(box["width"], box["height"])
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx + side * 0.35, cy)
+    page.mouse.down()
+    for degrees in range(0, 361, 10):  # a circle, as a person draws a face
+        angle = math.radians(degrees)
+        page.mouse.move(cx + side * 0.35 * math.cos(angle), cy + side * 0.35 * math.sin(angle), steps=2)
+    page.mouse.up()
+    page.keyboard.press("Escape")
+    panel.get_by_role("button", name="Colour my drawing").click()
+    wait_for_image(panel, "Result")
+    finish(page, "sketch")
+
+
+def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(page, tmp_path):
+    rng = np.random.default_rng(0)
+    files = []
+    for index in range(8):
+        path = tmp_path / f"emoji{index}.png"
+        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(path)
+        files.append(str(path))
+    panel = open_tab(page, "Fine-tune")
+    panel.locator("input[type=file]").first.set_input_files(files)
+    page.wait_for_timeout(1500)
+    panel.get_by_role("button", name="Check the data").click()
+    panel.get_by_text("8 images accepted").wait_for(timeout=RESULT_TIMEOUT_MS)
+    panel.get_by_label("Name of the new model").fill("browser-run")
+    steps = panel.get_by_label("number input for Steps")
+    steps.fill("3")
+    steps.press("Enter")
+    panel.get_by_role("button", name="Start").click()
+    page.get_by_text("Done", exact=False).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.reload(wait_until="load")  # the job id lives in the browser: the page reattaches
+    page.get_by_role("tab").first.wait_for()
+    panel = open_tab(page, "Fine-tune")
+    panel.get_by_text("step 3 of 3").wait_for(timeout=10_000)
+    finish(page, "finetune")
+    panel = open_tab(page, "Sample")
+    panel.get_by_label("Model").first.click()
+    page.get_by_role("option", name="browser-run (fine-tuned)").wait_for()
+    finish(page, "finetune-run-in-sample-tab")

@@ -1,0 +1,226 @@
+"""Fine-tuning: a run continues from a base, is guarded against NaN, stops on request, and becomes a model."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan_demo.registry import Registry
+from gan_demo.training.finetune import FineTuneFailed, FineTuneSpec, Update, freeze_early_convolutions, run_finetune
+from gan_demo.training.worker import TrainingWorker
+
+ROOT = Path(__file__).resolve().parents[1]
+CPU = torch.device("cpu")
+
+
+def images(folder: Path, count: int = 4, size: int = 64, seed: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(folder / f"e{index}.png")
+    return folder
+
+
+def weights(folder: Path, role: str) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(folder / role / "model.safetensors")
+
+
+def changed(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return any(not torch.equal(a[name], b[name]) for name in a)
+
+
+def test_a_fine_tune_continues_the_bundled_sampler_and_is_listed_as_a_model(tmp_path):
+    base = ROOT / "checkpoints" / "emoji-fluent"
+    spec = FineTuneSpec(
+        family="gan",
+        folders={"images": images(tmp_path / "data")},
+        out=tmp_path / "runs" / "my-emoji",
+        steps=3,
+        base=base,
+        overrides={"batch_size": 2},
+        preview_every=3,
+    )
+    updates = []
+    folder = run_finetune(spec, device=CPU, on_update=updates.append)
+    assert [u.step for u in updates] == [0, 1, 2, 3] and updates[-1].preview is not None
+    assert all(np.isfinite(v) for u in updates[1:] for v in u.losses.values())
+    assert changed(weights(base, "generator"), weights(folder, "generator"))
+    record = json.loads((folder / "run.json").read_text())
+    assert record["steps"] == 3 and record["config"]["base_channels"] == 16  # the base's architecture
+    registry = Registry()
+    entry = registry.add_run(folder)
+    assert entry.key == "my-emoji" and entry.task == "sample" and entry.base_model == "emoji-fluent"
+
+
+@pytest.mark.parametrize(
+    ("family", "folders"), [("pix2pix", ("source", "target")), ("cyclegan", ("domain_a", "domain_b"))]
+)
+def test_translators_fine_tune_from_scratch_with_discriminators_saved(tmp_path, family, folders):
+    data = {name: images(tmp_path / name, seed=i) for i, name in enumerate(folders)}
+    spec = FineTuneSpec(family=family, folders=data, out=tmp_path / "run", steps=2, overrides={"batch_size": 2})
+    folder = run_finetune(spec, device=CPU)
+    roles = {p.name for p in folder.iterdir() if p.is_dir()}
+    assert {"discriminator"} <= roles if family == "pix2pix" else {"a2b", "b2a", "disc_a", "disc_b"} <= roles
+    assert Registry().add_run(folder).task == ("sketch" if family == "pix2pix" else "translate")
+
+
+def test_a_stop_request_saves_the_run_as_it_stands(tmp_path):
+    spec = FineTuneSpec(
+        family="gan",
+        folders={"images": images(tmp_path / "d")},
+        out=tmp_path / "r",
+        steps=50,
+        base=ROOT / "checkpoints" / "emoji-fluent",
+        overrides={"batch_size": 2},
+    )
+    done = []
+    run_finetune(
+        spec, device=CPU, should_stop=lambda: len(done) >= 2, on_update=lambda u: done.append(u) if u.step else None
+    )
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["steps"] == 2
+
+
+def test_a_non_finite_loss_rolls_back_and_too_many_stop_the_run_unsaved(tmp_path, monkeypatch):
+    from gan_demo.training import gan
+
+    calls = {"n": 0}
+    real_step = gan.GANTrainer.step
+
+    def sometimes_nan(self):
+        calls["n"] += 1
+        losses = real_step(self)
+        return {**losses, "G_gan": float("nan")} if calls["n"] in nan_steps else losses
+
+    monkeypatch.setattr(gan.GANTrainer, "step", sometimes_nan)
+    nan_steps = {2}
+    spec = FineTuneSpec(
+        family="gan",
+        folders={"images": images(tmp_path / "d")},
+        out=tmp_path / "ok",
+        steps=3,
+        base=ROOT / "checkpoints" / "emoji-fluent",
+        overrides={"batch_size": 2},
+    )
+    messages = []
+    run_finetune(spec, device=CPU, on_update=lambda u: messages.append(u.message))
+    assert any("rolled back" in m for m in messages) and (tmp_path / "ok" / "run.json").is_file()
+    calls["n"], nan_steps = 0, set(range(1, 10))
+    spec.out = tmp_path / "bad"
+    with pytest.raises(FineTuneFailed, match="non-finite"):
+        run_finetune(spec, device=CPU)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_freeze_d_keeps_the_first_convolutions_still():
+    from gan_demo.models import PatchDiscriminator
+
+    network = PatchDiscriminator(in_channels=3, base_channels=4, n_layers=2)
+    assert freeze_early_convolutions(network, 1) == 1
+    convs = [m for m in network.modules() if isinstance(m, torch.nn.Conv2d)]
+    before = [c.weight.detach().clone() for c in convs]
+    optimiser = torch.optim.Adam(network.parameters(), lr=0.1)
+    for _ in range(2):
+        optimiser.zero_grad()
+        network(torch.randn(2, 3, 32, 32)).mean().backward()
+        optimiser.step()
+    assert torch.equal(convs[0].weight, before[0]) and not torch.equal(convs[-1].weight, before[-1])
+
+
+def test_a_base_of_another_family_or_an_untunable_field_is_refused(tmp_path):
+    spec = FineTuneSpec(
+        family="pix2pix", folders={}, out=tmp_path / "r", steps=1, base=ROOT / "checkpoints" / "emoji-fluent"
+    )
+    with pytest.raises(ValueError, match="trained by the 'gan' family"):
+        run_finetune(spec, device=CPU)
+    spec = FineTuneSpec(family="gan", folders={}, out=tmp_path / "r", steps=1, overrides={"base_channels": 64})
+    with pytest.raises(ValueError, match="cannot change base_channels"):
+        run_finetune(spec, device=CPU)
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:
+    end = time.time() + seconds
+    while not condition():
+        assert time.time() < end, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_worker_runs_jobs_in_order_reports_progress_and_stops_on_request(tmp_path):
+    release = threading.Semaphore(0)  # one permit per step
+    saved = []
+
+    def stand_in(spec, *, device, should_stop, on_update):
+        for step in range(1, spec.steps + 1):
+            release.acquire(timeout=5)
+            if should_stop():
+                break
+            on_update(Update(step, spec.steps, {"G": 1.0 / step}, step * 0.1))
+        return spec.out
+
+    worker = TrainingWorker(device=CPU, on_saved=saved.append, trainer=stand_in)
+    first = worker.submit(FineTuneSpec(family="gan", folders={}, out=tmp_path / "a", steps=100))
+    second = worker.submit(FineTuneSpec(family="gan", folders={}, out=tmp_path / "b", steps=2))
+    wait_for(lambda: first.state == "running")
+    assert second.state == "queued" and worker.position(second) == 1
+    with pytest.raises(ValueError, match="already writing a"):
+        worker.submit(FineTuneSpec(family="gan", folders={}, out=tmp_path / "a", steps=1))
+    release.release(3)
+    wait_for(lambda: first.step == 3)
+    assert worker.stop(first.id)
+    release.release(10)
+    wait_for(lambda: second.state == "done")
+    assert first.state == "stopped" and first.history[0] == {"step": 1.0, "G": 1.0} and first.steps_per_second > 0
+    assert saved == [tmp_path / "a", tmp_path / "b"] and "listed as a model" in second.message
+
+
+def test_a_failing_job_says_why_and_the_worker_keeps_serving(tmp_path):
+    def broken(spec, **_):
+        if spec.out.name == "bad":
+            raise ValueError("only 3 training images")
+        return spec.out
+
+    worker = TrainingWorker(device=CPU, trainer=broken)
+    bad = worker.submit(FineTuneSpec(family="gan", folders={}, out=tmp_path / "bad", steps=1))
+    good = worker.submit(FineTuneSpec(family="gan", folders={}, out=tmp_path / "good", steps=1))
+    wait_for(lambda: good.state == "done")
+    assert bad.state == "failed" and "only 3 training images" in bad.message
+
+
+def test_the_cli_fine_tunes_and_the_run_folder_is_a_model_for_every_command(tmp_path, capsys):
+    from gan_demo.cli import main
+
+    data = images(tmp_path / "data")
+    run = tmp_path / "runs" / "mine"
+    argv = ["finetune", "gan", "--from", "emoji-fluent", "--data", str(data), "--out", str(run), "--steps", "2"]
+    assert main([*argv, "--batch-size", "2", "--freeze-d", "1"]) == 0
+    assert json.loads((run / "run.json").read_text())["finetune"]["freeze_d"] == 1
+    assert main(["sample", "--model", str(run), "--n", "2", "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mine-seed0-00.png", "mine-seed0-01.png"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["pix2pix", "--data", "x"], "pix2pix needs --target"),
+        (
+            ["pix2pix", "--from", "emoji-fluent", "--data", "x", "--target", "y"],
+            "no sketch model called 'emoji-fluent'",
+        ),
+        (["gan", "--from", "faces-dcgan", "--data", "x"], "cannot be a base yet"),
+        (["gan", "--data", "x", "--steps", "0"], "--steps must be at least 1"),
+    ],
+)
+def test_the_cli_explains_a_bad_fine_tune_in_one_line(tmp_path, capsys, argv, message):
+    from gan_demo.cli import main
+
+    assert main(["finetune", *argv, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

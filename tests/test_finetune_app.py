@@ -1,0 +1,85 @@
+"""The Fine-tune tab through the running app, as a script would drive it: start, watch, stop, use the run."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from gradio_client import handle_file
+from PIL import Image
+
+
+def upload_set(folder, count: int = 8):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    paths = []
+    for index in range(count):
+        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(folder / f"img{index}.png")
+        paths.append(handle_file(str(folder / f"img{index}.png")))
+    return paths
+
+
+def start(client, files, name: str, steps: int):
+    return client.predict(
+        "gan",
+        "emoji-fluent",
+        "names",
+        files,
+        [],
+        name,
+        steps,
+        5,
+        1e-4,
+        2,
+        ["color"],
+        1,
+        0.9,
+        None,
+        api_name="/finetune_start",
+    )
+
+
+def wait_status(client, job_id, done, seconds: float = 240.0) -> str:
+    end = time.time() + seconds
+    while time.time() < end:
+        status = client.predict(job_id, api_name="/finetune_status")[0]
+        if done(status):
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"timed out; last status: {status}")
+
+
+def test_a_fine_tune_runs_in_the_worker_and_its_model_samples_in_the_sample_tab(app, tmp_path):
+    _, client = app
+    files = upload_set(tmp_path / "set")
+    note, grid = client.predict("gan", "names", files, [], ["color", "cutout"], api_name="/finetune_check")
+    assert note.startswith("8 images accepted") and Image.open(grid).size[1] > 96 * 2  # originals + augmented row
+    job_id, status = start(client, files, "tab-run", 3)
+    assert job_id and ("Queued" in status or "Running" in status)
+    status = wait_status(client, job_id, lambda s: s.startswith("**Done**"))
+    assert "step 3 of 3" in status and "listed as a model" in status
+    _, gallery = client.predict("tab-run", 1, 2, 1.0, 0.0, 64, api_name="/sample")
+    assert len(gallery) == 2
+
+
+def test_stop_saves_the_run_and_a_second_job_waits_its_turn(app, tmp_path):
+    _, client = app
+    files = upload_set(tmp_path / "set")
+    first, _ = start(client, files, "long-run", 2000)
+    second, _ = start(client, files, "queued-run", 2)
+    wait_status(client, first, lambda s: s.startswith("**Running** · step") and "step 0 of" not in s)
+    assert "Queued" in client.predict(second, api_name="/finetune_status")[0]
+    client.predict(first, api_name="/finetune_stop")
+    assert wait_status(client, first, lambda s: s.startswith("**Stopped**")).count("saved as long-run") == 1
+    wait_status(client, second, lambda s: s.startswith("**Done**"))
+
+
+def test_bad_fine_tune_requests_are_explained(app, tmp_path):
+    import pytest
+
+    _, client = app
+    files = upload_set(tmp_path / "few", count=3)
+    with pytest.raises(Exception, match="at least 8 images; got 3"):
+        start(client, files, "too-few", 2)
+    with pytest.raises(Exception, match="already a model called 'emoji-fluent'"):
+        start(client, upload_set(tmp_path / "ok"), "emoji-fluent", 2)
