@@ -22,12 +22,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from gan_demo import cli_finetune
+from gan_demo import cli_finetune, cli_stylize
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MODEL, EXIT_INTERNAL = 0, 1, 2, 3, 4
 LATER = {
     "edit": "StarGAN attribute editing",
-    "stylize": "neural style transfer",
 }
 
 
@@ -107,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     sketch.add_argument("--save-sketch", action="store_true", help="also write OUT/<stem>-sketch.png")
 
     cli_finetune.add_parser(sub)
+    cli_stylize.add_parser(sub)
     for name, what in LATER.items():
         sub.add_parser(name, help=f"{what} (not available yet)")
     return parser
@@ -303,6 +303,12 @@ def cmd_sketch(args: argparse.Namespace) -> int:
     return _for_each_image(inputs, args.out, convert)
 
 
+def cmd_stylize(args: argparse.Namespace) -> int:
+    store = _store(args.device)
+    print(cli_stylize.run(args, store, _save_png))
+    return EXIT_OK
+
+
 def cmd_later(args: argparse.Namespace) -> int:
     raise CliError(
         f"`gan-demo {args.command}` ({LATER[args.command]}) is not available yet; it arrives in a later release",
@@ -315,6 +321,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "translate": cmd_translate,
     "sketch": cmd_sketch,
+    "stylize": cmd_stylize,
     "finetune": lambda args: cli_finetune.run(args),
     **dict.fromkeys(LATER, cmd_later),
 }

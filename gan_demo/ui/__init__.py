@@ -16,6 +16,7 @@ from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
 from gan_demo.ui.finetune_tab import build_finetune_tab
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
+from gan_demo.ui.style_tab import build_style_tab
 from gan_demo.ui.translate_tab import build_translate_tab
 from gan_demo.ui.upcoming_tab import build_upcoming_tab
 
@@ -46,14 +47,8 @@ def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, r
                     "Move attribute sliders and watch one multi-domain generator follow.",
                     "gan-demo edit",
                 )
-            with gr.Tab("Style transfer", id="style"):
-                build_upcoming_tab(
-                    store.registry,
-                    "stylize",
-                    "Repaint a photo in the style of another image (Gatys et al.) with "
-                    "content, style and smoothness weights.",
-                    "gan-demo stylize",
-                )
+            with gr.Tab("Style transfer", id="style") as style_tab:
+                style_network = build_style_tab(store)
             with gr.Tab("Fine-tune", id="finetune") as finetune_tab:
                 reattach = build_finetune_tab(store, worker, runs_dir)
         gr.Markdown(
@@ -66,6 +61,7 @@ def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, r
             (sample_tab, sample_model, "sample"),
             (translate_tab, translate_model, "translate"),
             (sketch_tab, sketch_model, "sketch"),
+            (style_tab, style_network, "stylize"),
         ):
             refresh = functools.partial(_fresh_choices, store, task)
             tab.select(refresh, outputs=dropdown, api_name=f"{task}_models", api_visibility="undocumented", queue=False)
