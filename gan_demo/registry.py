@@ -16,7 +16,6 @@ from pathlib import Path
 from gan_demo.entries import (
     CHECKPOINTS_DIR,
     RUN_RECORD,
-    TASKS,
     ModelEntry,
     Task,
     UnknownModel,
@@ -24,6 +23,7 @@ from gan_demo.entries import (
     bundled_runs,
     entry_from_run,
 )
+from gan_demo.specs import TASKS
 
 __all__ = ["CATALOGUE", "CHECKPOINTS_DIR", "ModelEntry", "Registry", "Task", "UnknownModel", "WeightSource"]
 

@@ -7,6 +7,8 @@ import inspect
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -25,6 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (InvalidImage, WeightsNotFound, WeightsInvalid, UnknownModel, TimeLimitExceeded, ValueError)
 REQUEST_TIME_LIMIT_S = 60  # the longest one request may hold the shared model worker
 MAX_SKETCH_LAYERS = 4  # the sketchpad sends one; API clients may send a few more
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 
 def model_choices(store: ModelStore, task: Task) -> list[tuple[str, str]]:
@@ -46,6 +49,29 @@ def model_card_markdown(registry: Registry, key: str | None) -> str:
     except UnknownModel:
         return ""
     return f"{entry.description}  \n*Licence:* {entry.licence}. *Credit:* {entry.credit}."
+
+
+@dataclass(frozen=True)
+class ModelPicker:
+    """A tab's model dropdown and the card under it; `first` is the model selected at start (or None)."""
+
+    dropdown: gr.Dropdown
+    card: gr.Markdown
+    first: str | None
+    keys: tuple[str, ...]  # every model listed at start
+
+
+def model_picker(store: ModelStore, task: Task, *, info: str, label: str = "Model") -> ModelPicker:
+    """The dropdown of `task`'s models (broken ones say so) and the first model's card.
+
+    Custom values are allowed: the list is refreshed when the tab opens, and API callers may name a model
+    added after the page was built.
+    """
+    choices = model_choices(store, task)
+    first = choices[0][1] if choices else None
+    dropdown = gr.Dropdown(choices, value=first, allow_custom_value=True, label=label, info=info)
+    card = gr.Markdown(model_card_markdown(store.registry, first))
+    return ModelPicker(dropdown, card, first, tuple(key for _, key in choices))
 
 
 def user_errors(fn: F) -> F:

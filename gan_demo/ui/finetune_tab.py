@@ -23,8 +23,9 @@ from gan_demo.training.finetune import FineTuneSpec, folder_problem
 from gan_demo.training.finetune_data import PAIRINGS, data_preview, uploads_for
 from gan_demo.training.record import ModelCard
 from gan_demo.training.uploads import UPLOAD_LIMITS_TEXT, UploadReport
-from gan_demo.training.worker import ACTIVE, Job, TrainingWorker
+from gan_demo.training.worker import ACTIVE, Job
 from gan_demo.ui.common import SafeNumber, SafeSlider, user_errors
+from gan_demo.ui.tabs import TabContext, TabHooks
 
 FAMILIES = {  # family → (label, first upload's label, second upload's label or None)
     "gan": ("Random samples (GAN)", "Training images (files or a .zip)", None),
@@ -89,8 +90,9 @@ def loss_frame(job: Job | None) -> pd.DataFrame:
     return frame.astype({"step": float, "loss": float, "term": str})  # numeric axes even while empty
 
 
-def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path) -> tuple:
-    """Build the tab; returns (function, inputs, outputs) for the app to run on every page load."""
+def build_finetune_tab(context: TabContext) -> TabHooks:
+    """Build the tab; it asks the app to reattach a reloaded page to its job when the tab is opened."""
+    store, worker, runs_dir = context.store, context.worker, context.runs_dir
 
     def family_changed(family):
         _, first_label, second_label = FAMILIES[family]
@@ -298,4 +300,4 @@ def build_finetune_tab(store: ModelStore, worker: TrainingWorker, runs_dir: Path
     timer.tick(refresh, [job_id, shown], watched, api_name="finetune_status", queue=False, show_progress="hidden")
     runs.focus(runs_list, outputs=runs, queue=False, api_visibility="private")
     delete_button.click(delete, runs, [runs, runs_note], api_name="finetune_delete")
-    return refresh, [job_id, shown], watched  # the app runs this on page load: a reloaded page reattaches
+    return TabHooks(on_select=(refresh, [job_id, shown], watched))  # a reloaded page reattaches
