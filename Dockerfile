@@ -10,9 +10,11 @@ ENV HOME=/home/user \
     GRADIO_SERVER_NAME=0.0.0.0 \
     GRADIO_SERVER_PORT=7860 \
     GRADIO_ANALYTICS_ENABLED=False \
+    GAN_DEMO_RUNS=/home/user/runs \
     PYTHONUNBUFFERED=1
 WORKDIR /home/user/app
-RUN mkdir -p "$HF_HOME"
+# Writable by the app's user: the Hub cache and the fine-tuned runs (mount a volume on /home/user/runs to keep them).
+RUN mkdir -p "$HF_HOME" "$GAN_DEMO_RUNS"
 
 # Dependencies first so that code changes do not reinstall torch. opencv is the headless build: no libGL.
 COPY --chown=user requirements.txt .
