@@ -63,9 +63,21 @@ def sample(store: ModelStore, key, seed, n, latent_scale, truncation, display_si
     return make_grid(images), [(image, f"seed {seed} · #{i}") for i, image in enumerate(images)]
 
 
-def latent_walk(store: ModelStore, walks: WalkFolder, key, seed_a, seed_b, frames, fps, interpolation, *rest):
-    """(GIF path, GIF path) of a walk from seed_a to seed_b; `rest` is latent scale, truncation, size, progress."""
-    latent_scale, truncation, display_size, progress = rest
+def latent_walk(
+    store: ModelStore,
+    walks: WalkFolder,
+    key,
+    seed_a,
+    seed_b,
+    frames,
+    fps,
+    interpolation,
+    latent_scale,
+    truncation,
+    display_size,
+    progress,
+):
+    """(GIF path, GIF path) of a looping walk from image #0 of seed_a to image #0 of seed_b."""
     progress(0.05, desc="Loading the generator…")
     _, generator = store.get(key)
     seed_a, seed_b = _seed(seed_a), _seed(seed_b)
@@ -150,28 +162,54 @@ def _layout(store: ModelStore) -> SimpleNamespace:
             gallery = gr.Gallery(
                 label="Single images (click one to download it)", format="png", columns=8, height="auto"
             )
-            with gr.Accordion("Latent walk: morph between two seeds", open=False):
-                gr.Markdown(
-                    "Moves from the first image of the seed above to the first image of a second seed, "
-                    "and back, as a looping GIF."
-                )
-                with gr.Row():
-                    seed_b = SafeNumber(7, label="Second seed", precision=0, minimum=0, maximum=SEED_MODULUS - 1)
-                    frames = SafeSlider(
-                        2, MAX_FRAMES, value=24, step=1, label="Frames", info="More frames, smoother and slower."
-                    )
-                    fps = SafeSlider(1, 30, value=12, step=1, label="Frames per second")
-                interpolation = gr.Radio(
-                    list(INTERPOLATIONS),
-                    value="slerp",
-                    label="Path",
-                    info="slerp follows the sphere where latent vectors live; linear cuts through its middle.",
-                )
-                walk = gr.Button("Make the walk", variant="secondary")
-                animation = gr.Image(label="Walk", type="filepath", interactive=False, buttons=["fullscreen"])
-                animation_file = gr.File(label="Download the GIF", interactive=False)
+            walk_panel = _walk_panel()
 
-    return SimpleNamespace(**{k: v for k, v in locals().items() if k != "store"})
+    return SimpleNamespace(
+        picker=picker,
+        seed=seed,
+        shuffle=shuffle,
+        count=count,
+        scale=scale,
+        truncation=truncation,
+        size=size,
+        run=run,
+        grid=grid,
+        gallery=gallery,
+        **vars(walk_panel),
+    )
+
+
+def _walk_panel() -> SimpleNamespace:
+    """The latent-walk accordion under the grid."""
+    with gr.Accordion("Latent walk: morph between two seeds", open=False):
+        gr.Markdown(
+            "Moves from the first image of the seed above to the first image of a second seed, "
+            "and back, as a looping GIF."
+        )
+        with gr.Row():
+            seed_b = SafeNumber(7, label="Second seed", precision=0, minimum=0, maximum=SEED_MODULUS - 1)
+            frames = SafeSlider(
+                2, MAX_FRAMES, value=24, step=1, label="Frames", info="More frames, smoother and slower."
+            )
+            fps = SafeSlider(1, 30, value=12, step=1, label="Frames per second")
+        interpolation = gr.Radio(
+            list(INTERPOLATIONS),
+            value="slerp",
+            label="Path",
+            info="slerp follows the sphere where latent vectors live; linear cuts through its middle.",
+        )
+        walk = gr.Button("Make the walk", variant="secondary")
+        animation = gr.Image(label="Walk", type="filepath", interactive=False, buttons=["fullscreen"])
+        animation_file = gr.File(label="Download the GIF", interactive=False)
+    return SimpleNamespace(
+        seed_b=seed_b,
+        frames=frames,
+        fps=fps,
+        interpolation=interpolation,
+        walk=walk,
+        animation=animation,
+        animation_file=animation_file,
+    )
 
 
 def _wire(store: ModelStore, ui: SimpleNamespace) -> None:

@@ -73,25 +73,7 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                     )
                     upload_run = gr.Button("Colour this sketch", variant="primary")
                 with gr.Tab("Photo → sketch", id="photo"):
-                    photo = SafeImage(type="pil", label="Photo", sources=["upload", "clipboard", "webcam"])
-                    method = gr.Radio(
-                        list(EDGE_METHODS),
-                        value="xdog",
-                        label="Line extractor",
-                        info="xdog: pen-like strokes; canny: thin, crisp contours.",
-                    )
-                    threshold = SafeSlider(
-                        0, 1, value=0.5, step=0.05, label="Threshold", info="Higher keeps only the strongest lines."
-                    )
-                    stroke = SafeSlider(
-                        1,
-                        9,
-                        value=3,
-                        step=1,
-                        label="Line width (px)",
-                        info="Thicker lines look more like the training sketches.",
-                    )
-                    photo_run = gr.Button("Trace and colour", variant="primary")
+                    tracing = _photo_inputs()
         with gr.Column(scale=2):
             with gr.Row():
                 seen = gr.Image(label="What the model sees", type="pil", format="png", interactive=False, height=300)
@@ -104,7 +86,38 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                     height=300,
                 )
 
-    return SimpleNamespace(**{k: v for k, v in locals().items() if k != "store"})
+    return SimpleNamespace(
+        picker=picker,
+        pad=pad,
+        draw_run=draw_run,
+        upload=upload,
+        upload_run=upload_run,
+        **vars(tracing),
+        seen=seen,
+        result=result,
+    )
+
+
+def _photo_inputs() -> SimpleNamespace:
+    """The "Photo → sketch" input tab: a photo and the line extractor's settings."""
+    photo = SafeImage(type="pil", label="Photo", sources=["upload", "clipboard", "webcam"])
+    method = gr.Radio(
+        list(EDGE_METHODS),
+        value="xdog",
+        label="Line extractor",
+        info="xdog: pen-like strokes; canny: thin, crisp contours.",
+    )
+    threshold = SafeSlider(0, 1, value=0.5, step=0.05, label="Threshold", info="Higher keeps only the strongest lines.")
+    stroke = SafeSlider(
+        1,
+        9,
+        value=3,
+        step=1,
+        label="Line width (px)",
+        info="Thicker lines look more like the training sketches.",
+    )
+    photo_run = gr.Button("Trace and colour", variant="primary")
+    return SimpleNamespace(photo=photo, method=method, threshold=threshold, stroke=stroke, photo_run=photo_run)
 
 
 def _wire(store: ModelStore, ui: SimpleNamespace) -> None:

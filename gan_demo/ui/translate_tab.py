@@ -111,7 +111,18 @@ def _layout(store: ModelStore) -> SimpleNamespace:
             with gr.Row():
                 reconstruction = gr.Image(label="Cycle reconstruction", type="pil", format="png", interactive=False)
                 cycle_note = gr.Markdown()
-    return SimpleNamespace(**{k: v for k, v in locals().items() if k not in ("store", "directions")})
+    return SimpleNamespace(
+        picker=picker,
+        direction=direction,
+        image=image,
+        max_side=max_side,
+        show_cycle=show_cycle,
+        run=run,
+        compare=compare,
+        result=result,
+        reconstruction=reconstruction,
+        cycle_note=cycle_note,
+    )
 
 
 def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
