@@ -73,15 +73,20 @@ def test_translators_fine_tune_from_scratch_with_discriminators_saved(tmp_path, 
     assert Registry().add_run(folder).task == ("sketch" if family == "pix2pix" else "translate")
 
 
-def test_a_stop_request_saves_the_run_as_it_stands(tmp_path):
-    spec = FineTuneSpec(
+def emoji_fluent_spec(tmp_path: Path, out: str, steps: int) -> FineTuneSpec:
+    """A fine-tune of the bundled sampler on 4 random images, batch 2."""
+    return FineTuneSpec(
         family="gan",
         folders={"images": images(tmp_path / "d")},
-        out=tmp_path / "r",
-        steps=50,
+        out=tmp_path / out,
+        steps=steps,
         base=ROOT / "checkpoints" / "emoji-fluent",
         overrides={"batch_size": 2},
     )
+
+
+def test_a_stop_request_saves_the_run_as_it_stands(tmp_path):
+    spec = emoji_fluent_spec(tmp_path, "r", 50)
     done = []
     run_finetune(
         spec, device=CPU, should_stop=lambda: len(done) >= 2, on_update=lambda u: done.append(u) if u.step else None
@@ -102,14 +107,7 @@ def test_a_non_finite_loss_rolls_back_and_too_many_stop_the_run_unsaved(tmp_path
 
     monkeypatch.setattr(gan.GANTrainer, "step", sometimes_nan)
     nan_steps = {2}
-    spec = FineTuneSpec(
-        family="gan",
-        folders={"images": images(tmp_path / "d")},
-        out=tmp_path / "ok",
-        steps=3,
-        base=ROOT / "checkpoints" / "emoji-fluent",
-        overrides={"batch_size": 2},
-    )
+    spec = emoji_fluent_spec(tmp_path, "ok", 3)
     messages = []
     run_finetune(spec, device=CPU, on_update=lambda u: messages.append(u.message))
     assert any("rolled back" in m for m in messages) and (tmp_path / "ok" / "run.json").is_file()
