@@ -40,11 +40,18 @@ class SketchOptions:
 
 
 @dataclass(frozen=True)
+class StylizeOptions:
+    content_layer: str = ""  # the feature network's layer the content loss compares
+    style_layers: tuple[str, ...] = ()  # the layers whose Gram matrices the style loss compares, shallow to deep
+    smoothing: float = 0.0  # softmax smoothing of the activations (Wang et al. 2021); 0 = off
+
+
+@dataclass(frozen=True)
 class NoOptions:
     """A task whose models set no options (yet)."""
 
 
-TaskOptions = SampleOptions | TranslateOptions | SketchOptions | NoOptions
+TaskOptions = SampleOptions | TranslateOptions | SketchOptions | StylizeOptions | NoOptions
 
 
 @dataclass(frozen=True)
@@ -59,16 +66,26 @@ class TaskSpec:
         unknown = sorted(set(raw or {}) - set(fields))
         if unknown:
             raise ValueError(f"{where}: {self.task} models have no option {', '.join(unknown)}")
-        values = {}
-        for name, value in (raw or {}).items():
-            kind = str(fields[name].type)
-            if value is None or (kind.startswith("bool") and isinstance(value, bool)):
-                values[name] = value
-            elif kind.startswith(("int", "float")) and isinstance(value, int | float) and not isinstance(value, bool):
-                values[name] = int(value) if kind.startswith("int") else float(value)
-            else:
-                raise ValueError(f"{where}: {name} must be {kind}, got {value!r}")
+        values = {
+            name: _typed(value, str(fields[name].type), f"{where}: {name}") for name, value in (raw or {}).items()
+        }
         return self.options(**values)
+
+
+def _typed(value: Any, kind: str, where: str) -> Any:
+    """A JSON value as the field type `kind` (its annotation) wants it, or ValueError naming `where`."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if value is None and kind.endswith("| None"):
+        return None
+    if kind.startswith("bool") and isinstance(value, bool):
+        return value
+    if kind.startswith(("int", "float")) and number and (kind.startswith("float") or float(value).is_integer()):
+        return int(value) if kind.startswith("int") else float(value)
+    if kind.startswith("str") and isinstance(value, str):
+        return value
+    if kind.startswith("tuple[str") and isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"{where} must be {kind}, got {value!r}")
 
 
 SPECS: dict[Task, TaskSpec] = {
@@ -76,7 +93,7 @@ SPECS: dict[Task, TaskSpec] = {
     "translate": TaskSpec("translate", TranslateOptions, InferencePolicy(bf16=True, compile=True)),
     "sketch": TaskSpec("sketch", SketchOptions, InferencePolicy(compile=True)),
     "attributes": TaskSpec("attributes", NoOptions, InferencePolicy()),
-    "stylize": TaskSpec("stylize", NoOptions, InferencePolicy()),
+    "stylize": TaskSpec("stylize", StylizeOptions, InferencePolicy()),
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from gan_demo.entries import entry_from_run
 from gan_demo.registry import CATALOGUE, CHECKPOINTS_DIR
-from gan_demo.specs import SPECS, TASKS, SampleOptions, SketchOptions, TranslateOptions, spec
+from gan_demo.specs import SPECS, TASKS, SampleOptions, SketchOptions, StylizeOptions, TranslateOptions, spec
 from tests.conftest import tiny_entry
 
 
@@ -42,6 +42,9 @@ def test_options_of_another_task_are_refused():
         ("translate", {"work_side": "128"}, "work_side must be int"),
         ("sketch", {"frame_sketch": 1}, "frame_sketch must be bool"),
         ("sample", {"output_size": True}, "output_size must be int"),
+        ("sample", {"output_size": 128.5}, "output_size must be int"),
+        ("stylize", {"style_layers": ["a", 1]}, "style_layers must be tuple"),
+        ("sketch", {"frame_sketch": None}, "frame_sketch must be bool"),
     ],
 )
 def test_misspelt_or_mistyped_options_name_the_option(task, raw, message):
@@ -52,3 +55,8 @@ def test_misspelt_or_mistyped_options_name_the_option(task, raw, message):
 def test_json_numbers_become_the_declared_type():
     assert spec("sketch").parse_options({"min_stroke": 6, "frame_sketch": False}) == SketchOptions(False, 6.0)
     assert spec("translate").parse_options({"work_side": None}) == TranslateOptions()
+
+
+def test_json_lists_of_layer_names_become_tuples():
+    raw = {"content_layer": "stage4", "style_layers": ["stem", "stage1"], "smoothing": 0}
+    assert spec("stylize").parse_options(raw) == StylizeOptions("stage4", ("stem", "stage1"), 0.0)

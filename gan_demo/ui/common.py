@@ -61,7 +61,14 @@ class ModelPicker:
     keys: tuple[str, ...]  # every model listed at start
 
 
-def model_picker(store: ModelStore, task: Task, *, info: str, label: str = "Model") -> ModelPicker:
+def model_picker(
+    store: ModelStore,
+    task: Task,
+    *,
+    info: str,
+    label: str = "Model",
+    card: Callable[[str | None], str] | None = None,  # the markdown under the dropdown; default: the model card
+) -> ModelPicker:
     """The dropdown of `task`'s models (broken ones say so) and the first model's card.
 
     Custom values are allowed: the list is refreshed when the tab opens, and API callers may name a model
@@ -70,8 +77,8 @@ def model_picker(store: ModelStore, task: Task, *, info: str, label: str = "Mode
     choices = model_choices(store, task)
     first = choices[0][1] if choices else None
     dropdown = gr.Dropdown(choices, value=first, allow_custom_value=True, label=label, info=info)
-    card = gr.Markdown(model_card_markdown(store.registry, first))
-    return ModelPicker(dropdown, card, first, tuple(key for _, key in choices))
+    text = card(first) if card else model_card_markdown(store.registry, first)
+    return ModelPicker(dropdown, gr.Markdown(text), first, tuple(key for _, key in choices))
 
 
 def user_errors(fn: F) -> F:
