@@ -81,6 +81,11 @@ def model_picker(
     return ModelPicker(dropdown, gr.Markdown(text), first, tuple(key for _, key in choices))
 
 
+def on_model_change(picker: ModelPicker, fn: Callable, outputs: Any, *, api_name: str) -> None:
+    """Run `fn(key)` when another model is chosen (its card, directions, sizes…), outside the model queue."""
+    picker.dropdown.change(fn, picker.dropdown, outputs, api_name=api_name, api_visibility="undocumented", queue=False)
+
+
 def user_errors(fn: F) -> F:
     """Show core errors as a readable message in the UI; never a traceback."""
 

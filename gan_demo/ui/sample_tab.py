@@ -27,9 +27,10 @@ from gan_demo.ui.common import (
     model_card_markdown,
     model_event,
     model_picker,
+    on_model_change,
     runnable_examples,
 )
-from gan_demo.ui.tabs import TabContext, TabHooks
+from gan_demo.ui.tabs import model_tab
 
 DISPLAY_SIZES = (64, 128, 256)
 
@@ -106,13 +107,6 @@ def model_changed(store: ModelStore, key):
         options = None
     size = options.output_size if isinstance(options, SampleOptions) else None
     return model_card_markdown(store.registry, key), gr.update(value=size) if size in DISPLAY_SIZES else gr.update()
-
-
-def build_sample_tab(context: TabContext) -> TabHooks:
-    """Build the tab; the app relists its models when the tab is opened (new fine-tuned runs)."""
-    ui = _layout(context.store)
-    _wire(context.store, ui)
-    return TabHooks(models=ui.picker.dropdown)
 
 
 def _layout(store: ModelStore) -> SimpleNamespace:
@@ -247,11 +241,9 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
         label="Try these (click a row to run it)",
     )
     ui.shuffle.click(lambda: random.randrange(SEED_MODULUS), outputs=ui.seed, api_name="random_seed", queue=False)
-    model.change(
-        lambda key: model_changed(store, key),
-        model,
-        [ui.picker.card, ui.size],
-        api_name="sample_model_card",
-        api_visibility="undocumented",
-        queue=False,
+    on_model_change(
+        ui.picker, lambda key: model_changed(store, key), [ui.picker.card, ui.size], api_name="sample_model_card"
     )
+
+
+build_sample_tab = model_tab(_layout, _wire)

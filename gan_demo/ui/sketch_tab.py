@@ -19,9 +19,10 @@ from gan_demo.ui.common import (
     model_card_markdown,
     model_event,
     model_picker,
+    on_model_change,
     runnable_examples,
 )
-from gan_demo.ui.tabs import TabContext, TabHooks
+from gan_demo.ui.tabs import model_tab
 
 DISPLAY_SIDE = 256
 
@@ -37,13 +38,6 @@ def colour(store: ModelStore, key, sketch, progress):
     )
     side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
     return seen.resize((side, side), Image.Resampling.LANCZOS), result.resize((side, side), Image.Resampling.BICUBIC)
-
-
-def build_sketch_tab(context: TabContext) -> TabHooks:
-    """Build the tab; the app relists its models when the tab is opened."""
-    ui = _layout(context.store)
-    _wire(context.store, ui)
-    return TabHooks(models=ui.picker.dropdown)
 
 
 def _layout(store: ModelStore) -> SimpleNamespace:
@@ -148,13 +142,8 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
     ui.draw_run.click(from_drawing, [model, ui.pad], outputs, api_name="sketch", concurrency_id="model")
     ui.upload_run.click(from_upload, [model, ui.upload], outputs, api_name="sketch_upload", concurrency_id="model")
     ui.photo_run.click(from_photo, photo_inputs, outputs, api_name="sketch_photo", concurrency_id="model")
-    model.change(
-        lambda key: model_card_markdown(store.registry, key),
-        model,
-        ui.picker.card,
-        api_name="sketch_model_card",
-        api_visibility="undocumented",
-        queue=False,
+    on_model_change(
+        ui.picker, lambda key: model_card_markdown(store.registry, key), ui.picker.card, api_name="sketch_model_card"
     )
     sketches = sorted((EXAMPLES_DIR / "sketches").glob("*.png"))
     if first and sketches:
@@ -176,3 +165,6 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
             api_name="sketch_photo_example",
             label="Example photos (traced, then coloured)",
         )
+
+
+build_sketch_tab = model_tab(_layout, _wire)

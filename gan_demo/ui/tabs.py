@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 
@@ -40,3 +41,19 @@ class TabDef:
     build: Callable[[TabContext], TabHooks] | None = None
     summary: str = ""  # placeholder only: what the tab will do
     command: str = ""  # placeholder only: the matching CLI command
+
+
+def model_tab(
+    layout: Callable[[ModelStore], SimpleNamespace], wire: Callable[[ModelStore, SimpleNamespace], None]
+) -> Callable[[TabContext], TabHooks]:
+    """The builder of a tab that runs one task's models: its layout (with a `picker`), then its events.
+
+    The app relists the picker's models when the tab is opened (a fine-tuned run appears, a model breaks).
+    """
+
+    def build(context: TabContext) -> TabHooks:
+        ui = layout(context.store)
+        wire(context.store, ui)
+        return TabHooks(models=ui.picker.dropdown)
+
+    return build

@@ -16,9 +16,10 @@ from gan_demo.ui.common import (
     model_card_markdown,
     model_event,
     model_picker,
+    on_model_change,
     runnable_examples,
 )
-from gan_demo.ui.tabs import TabContext, TabHooks
+from gan_demo.ui.tabs import model_tab
 
 
 def direction_choices(store: ModelStore, key: str | None) -> list[tuple[str, str]]:
@@ -69,13 +70,6 @@ def model_changed(store: ModelStore, key):
     """The direction radio of the model (first direction selected) and its card."""
     directions = direction_choices(store, key)
     return gr.Radio(choices=directions, value=first_role(directions)), model_card_markdown(store.registry, key)
-
-
-def build_translate_tab(context: TabContext) -> TabHooks:
-    """Build the tab; the app relists its models when the tab is opened."""
-    ui = _layout(context.store)
-    _wire(context.store, ui)
-    return TabHooks(models=ui.picker.dropdown)
 
 
 def _layout(store: ModelStore) -> SimpleNamespace:
@@ -162,11 +156,12 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
             api_name="translate_example",
             label="Try these (click a row to run it)",
         )
-    model.change(
+    on_model_change(
+        ui.picker,
         lambda key: model_changed(store, key),
-        model,
         [ui.direction, ui.picker.card],
         api_name="translate_model_card",
-        api_visibility="undocumented",
-        queue=False,
     )
+
+
+build_translate_tab = model_tab(_layout, _wire)
