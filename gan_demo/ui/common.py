@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -79,6 +80,11 @@ def model_picker(
     dropdown = gr.Dropdown(choices, value=first, allow_custom_value=True, label=label, info=info)
     text = card(first) if card else model_card_markdown(store.registry, first)
     return ModelPicker(dropdown, gr.Markdown(text), first, tuple(key for _, key in choices))
+
+
+def named(scope: dict[str, Any], names: str) -> SimpleNamespace:
+    """The components `names` (space-separated) of a layout function's `scope` (its locals()), by name."""
+    return SimpleNamespace(**{name: scope[name] for name in names.split()})
 
 
 def on_model_change(picker: ModelPicker, fn: Callable, outputs: Any, *, api_name: str) -> None:

@@ -15,7 +15,7 @@ import gradio as gr
 from gan_demo.store import ModelStore
 from gan_demo.training.finetune_data import PAIRINGS
 from gan_demo.training.uploads import UPLOAD_LIMITS_TEXT
-from gan_demo.ui.common import SafeNumber, SafeSlider, user_errors
+from gan_demo.ui.common import SafeNumber, SafeSlider, named, user_errors
 from gan_demo.ui.finetune_jobs import FAMILIES, FineTuneHandlers, base_choices, loss_frame, run_keys, status_markdown
 from gan_demo.ui.tabs import TabContext, TabHooks
 
@@ -82,16 +82,7 @@ def _data_column(store: ModelStore) -> SimpleNamespace:
     data_grid = gr.Image(
         label="Your data as training sees it (last row: with augmentation)", interactive=False, type="pil"
     )
-    return SimpleNamespace(
-        family=family,
-        base=base,
-        pairing=pairing,
-        first=first,
-        second=second,
-        check=check,
-        data_note=data_note,
-        data_grid=data_grid,
-    )
+    return named(locals(), "family base pairing first second check data_note data_grid")
 
 
 def _settings_column() -> SimpleNamespace:
@@ -127,19 +118,7 @@ def _settings_column() -> SimpleNamespace:
     with gr.Row():
         start_button = gr.Button("Start", variant="primary")
         stop_button = gr.Button("Stop and save", variant="stop")
-    return SimpleNamespace(
-        preset=preset,
-        name=name,
-        steps=steps,
-        minutes=minutes,
-        lr=lr,
-        batch=batch,
-        augment=augment,
-        freeze=freeze,
-        ema=ema,
-        start_button=start_button,
-        stop_button=stop_button,
-    )
+    return named(locals(), "preset name steps minutes lr batch augment freeze ema start_button stop_button")
 
 
 def _job_column(runs_dir: Path) -> SimpleNamespace:
@@ -155,9 +134,7 @@ def _job_column(runs_dir: Path) -> SimpleNamespace:
         )
         delete_button = gr.Button("Delete this run", variant="stop", size="sm")
         runs_note = gr.Markdown()
-    return SimpleNamespace(
-        status=status, plot=plot, preview=preview, runs=runs, delete_button=delete_button, runs_note=runs_note
-    )
+    return named(locals(), "status plot preview runs delete_button runs_note")
 
 
 def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:

@@ -27,6 +27,7 @@ from gan_demo.ui.common import (
     model_card_markdown,
     model_event,
     model_picker,
+    named,
     on_model_change,
     runnable_examples,
 )
@@ -158,19 +159,8 @@ def _layout(store: ModelStore) -> SimpleNamespace:
             )
             walk_panel = _walk_panel()
 
-    return SimpleNamespace(
-        picker=picker,
-        seed=seed,
-        shuffle=shuffle,
-        count=count,
-        scale=scale,
-        truncation=truncation,
-        size=size,
-        run=run,
-        grid=grid,
-        gallery=gallery,
-        **vars(walk_panel),
-    )
+    components = named(locals(), "picker seed shuffle count scale truncation size run grid gallery")
+    return SimpleNamespace(**vars(components), **vars(walk_panel))
 
 
 def _walk_panel() -> SimpleNamespace:
@@ -195,15 +185,7 @@ def _walk_panel() -> SimpleNamespace:
         walk = gr.Button("Make the walk", variant="secondary")
         animation = gr.Image(label="Walk", type="filepath", interactive=False, buttons=["fullscreen"])
         animation_file = gr.File(label="Download the GIF", interactive=False)
-    return SimpleNamespace(
-        seed_b=seed_b,
-        frames=frames,
-        fps=fps,
-        interpolation=interpolation,
-        walk=walk,
-        animation=animation,
-        animation_file=animation_file,
-    )
+    return named(locals(), "seed_b frames fps interpolation walk animation animation_file")
 
 
 def _wire(store: ModelStore, ui: SimpleNamespace) -> None:

@@ -19,6 +19,7 @@ from gan_demo.ui.common import (
     model_card_markdown,
     model_event,
     model_picker,
+    named,
     on_model_change,
     runnable_examples,
 )
@@ -80,16 +81,8 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                     height=300,
                 )
 
-    return SimpleNamespace(
-        picker=picker,
-        pad=pad,
-        draw_run=draw_run,
-        upload=upload,
-        upload_run=upload_run,
-        **vars(tracing),
-        seen=seen,
-        result=result,
-    )
+    components = named(locals(), "picker pad draw_run upload upload_run seen result")
+    return SimpleNamespace(**vars(components), **vars(tracing))
 
 
 def _photo_inputs() -> SimpleNamespace:
@@ -111,7 +104,7 @@ def _photo_inputs() -> SimpleNamespace:
         info="Thicker lines look more like the training sketches.",
     )
     photo_run = gr.Button("Trace and colour", variant="primary")
-    return SimpleNamespace(photo=photo, method=method, threshold=threshold, stroke=stroke, photo_run=photo_run)
+    return named(locals(), "photo method threshold stroke photo_run")
 
 
 def _wire(store: ModelStore, ui: SimpleNamespace) -> None:

@@ -16,6 +16,7 @@ from gan_demo.ui.common import (
     model_card_markdown,
     model_event,
     model_picker,
+    named,
     on_model_change,
     runnable_examples,
 )
@@ -105,18 +106,7 @@ def _layout(store: ModelStore) -> SimpleNamespace:
             with gr.Row():
                 reconstruction = gr.Image(label="Cycle reconstruction", type="pil", format="png", interactive=False)
                 cycle_note = gr.Markdown()
-    return SimpleNamespace(
-        picker=picker,
-        direction=direction,
-        image=image,
-        max_side=max_side,
-        show_cycle=show_cycle,
-        run=run,
-        compare=compare,
-        result=result,
-        reconstruction=reconstruction,
-        cycle_note=cycle_note,
-    )
+    return named(locals(), "picker direction image max_side show_cycle run compare result reconstruction cycle_note")
 
 
 def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
