@@ -131,7 +131,7 @@ def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(pag
     steps.fill("3")
     steps.press("Enter")
     panel.get_by_role("button", name="Start").click()
-    page.get_by_text("Done", exact=False).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    panel.get_by_text("Done", exact=False).first.wait_for(timeout=RESULT_TIMEOUT_MS)  # not the Style tab's note
     page.reload(wait_until="load")  # the job id lives in the browser: the page reattaches
     page.get_by_role("tab").first.wait_for()
     panel = open_tab(page, "Fine-tune")
