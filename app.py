@@ -7,13 +7,15 @@ Settings come from the environment:
   GAN_DEMO_COMPILE    1 to torch.compile the networks (faster per image, up to ~30 s per new input size)
   GAN_DEMO_PRECISION  auto | fp32 | bf16 for the translators (default auto: bf16 on CPUs with native bf16)
   GAN_DEMO_RUNS       folder of fine-tuned runs (default runs/): listed as models at start, written by the Fine-tune tab
+  GAN_DEMO_CHECKPOINTS  folder of bundled run folders (default checkpoints/ of the repository)
+  GRADIO_TEMP_DIR     Gradio's file cache (default <temp>/gradio)
   HF_HUB_OFFLINE      1 to never touch the network; Hub models then load only from the local cache
+They are read once, into a gan_demo.settings.Settings.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import tempfile
 import threading
@@ -25,8 +27,8 @@ from starlette.middleware import Middleware
 
 from gan_demo.device import describe, select_device
 from gan_demo.imaging import MAX_FILE_BYTES
-from gan_demo.optimise import compile_requested, precision_requested
 from gan_demo.registry import Registry
+from gan_demo.settings import Settings
 from gan_demo.store import ModelStore
 from gan_demo.training.worker import TrainingWorker
 from gan_demo.ui import CSS, build_app
@@ -39,13 +41,14 @@ WARM_MODELS = ("faces-dcgan", "emoji-fluent", "vintage")  # loaded in the backgr
 MAX_REQUEST_BYTES = MAX_FILE_BYTES * 4 // 3 + 2**20
 
 
-def create_app(runs_dir: Path | None = None) -> tuple[gr.Blocks, ModelStore]:
-    """The app, its model store and its training worker; runs saved under `runs_dir` are listed as models."""
-    device = select_device(os.environ.get("GAN_DEMO_DEVICE", "auto"))
-    runs_dir = Path(runs_dir or os.environ.get("GAN_DEMO_RUNS", "runs"))
+def create_app(settings: Settings | None = None, *, runs_dir: Path | None = None) -> tuple[gr.Blocks, ModelStore]:
+    """The app and its model store; runs saved under `runs_dir` (default: the settings') are listed as models."""
+    settings = settings or Settings.from_env()
+    device = select_device(settings.device)
+    runs_dir = Path(runs_dir or settings.runs_dir)
     registry = Registry()
     registry.add_runs_from(runs_dir)
-    store = ModelStore(registry, device, compile_networks=compile_requested(), precision=precision_requested())
+    store = ModelStore(registry, device, compile_networks=settings.compile, precision=settings.precision)
 
     def list_run(folder: Path) -> None:  # a saved fine-tune becomes a model at once (and its old weights go)
         entry = registry.add_run(folder, replace=True)
@@ -79,9 +82,9 @@ def launch_options() -> dict[str, Any]:
     }
 
 
-def writable_temp_dir() -> Path:
+def writable_temp_dir(settings: Settings | None = None) -> Path:
     """Gradio's file cache (GRADIO_TEMP_DIR), created and checked; raises OSError with a one-line reason."""
-    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    folder = (settings or Settings.from_env()).temp_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -97,16 +100,13 @@ def writable_temp_dir() -> Path:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        writable_temp_dir()
-    except OSError as error:
+        settings = Settings.from_env()
+        writable_temp_dir(settings)
+    except (OSError, ValueError) as error:
         sys.exit(f"gan-demo: {error}")
-    demo, store = create_app()
+    demo, store = create_app(settings)
     threading.Thread(target=warm_up, args=(store,), daemon=True, name="warm-up").start()
-    demo.launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        **launch_options(),
-    )
+    demo.launch(server_name=settings.server_name, server_port=settings.server_port, **launch_options())
 
 
 if __name__ == "__main__":

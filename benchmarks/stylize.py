@@ -201,7 +201,7 @@ def main() -> None:
     torch.set_num_threads(1)
     entry = Registry().get("effnet-lite0")
     network = load_network(entry, "features", device=torch.device("cpu"))
-    default = FeatureLayers.from_options(entry.task_options)
+    default = FeatureLayers.from_options(entry.options)
     if not args.skip_speed:
         speed(network, default)
     if args.skip_gallery:

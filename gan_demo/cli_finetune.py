@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from gan_demo.settings import Settings
+
 FOLDER_FLAGS = {  # family → (its data folders, in order) ← (the command's flags)
     "gan": {"images": "data"},
     "pix2pix": {"source": "data", "target": "target"},
@@ -14,8 +16,10 @@ FOLDER_FLAGS = {  # family → (its data folders, in order) ← (the command's f
 }
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("finetune", help="fine-tune a model on your own images (a run folder that is a model)")
+HELP = "fine-tune a model on your own images (a run folder that is a model)"
+
+
+def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("family", choices=tuple(FOLDER_FLAGS), help="gan (sampling), pix2pix (sketch), cyclegan")
     parser.add_argument("--from", dest="base", default=None, help="registry key or run folder to start from")
     parser.add_argument("--data", type=Path, required=True, help="images (gan), inputs (pix2pix) or domain A")

@@ -10,9 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from gan_demo.cli_io import EXIT_OK, make_store, save_png
+from gan_demo.settings import Settings
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    stylize = sub.add_parser("stylize", help="repaint a photo in the style of other images (Gatys et al.)")
+HELP = "repaint a photo in the style of other images (Gatys et al.)"
+
+
+def add_arguments(stylize: argparse.ArgumentParser, settings: Settings) -> None:
     stylize.add_argument("--content", required=True, type=Path, help="the photo to repaint")
     stylize.add_argument(
         "--style",
@@ -56,12 +60,13 @@ def parse_layer_weights(value: str) -> tuple[float, ...]:
         raise ValueError(f"--layer-weights must be numbers separated by commas, got {value!r}") from None
 
 
-def run(args: argparse.Namespace, store, save_png) -> Path:
-    """Load the inputs (before the network), stylize with a progress line, write the PNG; returns its path."""
+def run(args: argparse.Namespace) -> int:
+    """Load the inputs (before the network), stylize with a progress line, write the PNG and print its path."""
     from gan_demo.imaging import load_image
     from gan_demo.tasks.style_losses import FeatureLayers, LossWeights
     from gan_demo.tasks.stylize import StyleSettings, check_settings, stylize
 
+    store = make_store(args.device)
     weights = LossWeights(
         content=args.content_weight,
         style=args.style_weight,
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace, store, save_png) -> Path:
     styles = [(path, weight) for path, weight in map(parse_style, args.style)]
     images = [(load_image(path, name=str(path)), weight) for path, weight in styles]
     entry = store.registry.get(args.network, "stylize")
-    layers = FeatureLayers.from_options(entry.task_options)
+    layers = FeatureLayers.from_options(entry.options)
     check_settings(settings, [weight for _, weight in images], len(layers.style))  # before the network loads
     _, network = store.get(entry.key)
     result = stylize(
@@ -90,7 +95,8 @@ def run(args: argparse.Namespace, store, save_png) -> Path:
     )
     print(file=sys.stderr)
     save_png(result, args.out)
-    return args.out
+    print(args.out)
+    return EXIT_OK
 
 
 def _progress(step) -> None:

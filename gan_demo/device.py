@@ -5,20 +5,16 @@ Everything else receives a `torch.device` as an argument.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TypeVar
 
 import torch
 
+from gan_demo.settings import on_zerogpu
+
 F = TypeVar("F", bound=Callable)
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-
-
-def on_zerogpu() -> bool:
-    """True on a Hugging Face ZeroGPU Space (the GPU is attached per call)."""
-    return os.environ.get("SPACES_ZERO_GPU", "").lower() in {"1", "true"}
 
 
 def select_device(requested: str = "auto") -> torch.device:

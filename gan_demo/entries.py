@@ -3,8 +3,9 @@
 A run folder (written by `python -m gan_demo.training`, or bundled under checkpoints/) holds one
 save_pretrained sub-folder per network role plus run.json, whose "model" block names what the registry
 needs: task, title, description, architecture, roles (and translation directions), image size, attributes,
-licence, credit, base model and task options. `entry_from_run` turns such a folder into a `ModelEntry`,
-so a bundled model needs no hand-written entry and a fine-tuned run appears in its tab.
+licence, credit, base model and task options (typed by the task's spec, gan_demo.specs). `entry_from_run`
+turns such a folder into a `ModelEntry`, so a bundled model needs no hand-written entry and a fine-tuned run
+appears in its tab.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-CHECKPOINTS_DIR = Path(os.environ.get("GAN_DEMO_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
+from gan_demo.settings import checkpoints_dir as default_checkpoints_dir
+from gan_demo.specs import SPECS, Task, TaskOptions
+
+CHECKPOINTS_DIR = default_checkpoints_dir()  # GAN_DEMO_CHECKPOINTS, read once: the catalogue is built at import
 RUN_RECORD = "run.json"  # beside the role folders of a run
 ROLE_CONFIG = "config.json"  # constructor arguments, inside each role folder
 REQUIRED = ("task", "title", "description", "architecture", "roles", "image_size", "licence", "credit")
-
-Task = Literal["sample", "translate", "sketch", "attributes", "stylize"]
-TASKS: tuple[Task, ...] = ("sample", "translate", "sketch", "attributes", "stylize")
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,18 @@ class ModelEntry:
     licence: str
     credit: str
     directions: Mapping[str, str] = field(default_factory=dict)  # translate: role → "photo → vintage"
-    value_range: tuple[float, float] = (-1.0, 1.0)  # network input/output range
     attributes: tuple[str, ...] = ()  # attribute names for StarGAN sliders
-    finetune_defaults: Mapping[str, Any] = field(default_factory=dict)
-    task_options: Mapping[str, Any] = field(default_factory=dict)  # e.g. sketch: {"frame_sketch": True}
+    options: TaskOptions | None = None  # the task's options type (gan_demo.specs); None: its defaults
     base_model: str | None = None  # key of the model a fine-tuned run started from
+
+    def __post_init__(self) -> None:
+        task_spec = SPECS.get(self.task)
+        if task_spec is None:  # Registry.add names the valid tasks
+            return
+        if self.options is None:
+            object.__setattr__(self, "options", task_spec.options())
+        elif not isinstance(self.options, task_spec.options):
+            raise ValueError(f"{self.key}: {self.task} options must be {task_spec.options.__name__}")
 
     @property
     def source_kind(self) -> str:
@@ -136,9 +144,15 @@ def entry_from_run(folder: str | os.PathLike, *, checkpoints_dir: Path | None = 
         credit=model["credit"],
         directions=dict(model.get("directions", {})),
         attributes=tuple(model.get("attributes", ())),
-        task_options=dict(model.get("task_options", {})),
+        options=_options(model, folder),
         base_model=model.get("base_model"),
     )
+
+
+def _options(model: Mapping[str, Any], folder: Path) -> TaskOptions | None:
+    task_spec = SPECS.get(model["task"])
+    where = f"{folder / RUN_RECORD}: task_options"
+    return task_spec.parse_options(model.get("task_options"), where=where) if task_spec else None
 
 
 def bundled_runs(checkpoints_dir: Path | None = None) -> list[Path]:

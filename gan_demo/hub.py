@@ -24,6 +24,7 @@ from torch import nn
 from gan_demo.models import build_module
 from gan_demo.models.legacy import adapt
 from gan_demo.registry import CHECKPOINTS_DIR, ModelEntry, WeightSource
+from gan_demo.settings import hub_offline
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -54,11 +55,6 @@ def hub_cache_dir() -> str | None:
     if home := os.environ.get("HF_HOME"):
         return str(Path(home) / "hub")
     return None  # huggingface_hub's default
-
-
-def hub_offline() -> bool:
-    """True when HF_HUB_OFFLINE asks us never to touch the network."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @lru_cache(maxsize=1)

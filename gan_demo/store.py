@@ -13,8 +13,8 @@ from torch import nn
 from gan_demo.hub import WeightsInvalid, load_network
 from gan_demo.optimise import prepare_for_inference, resolve_precision
 from gan_demo.registry import ModelEntry, Registry
+from gan_demo.specs import spec
 
-BF16_TASKS = ("translate",)  # measured faster in bf16 (benchmarks/README.md); U-Nets and samplers are not
 Key = tuple[str, str, str, str]  # (entry key, network role, weight revision, device)
 
 
@@ -34,7 +34,7 @@ class ModelStore:
         checkpoints_dir: Path | None = None,
         loader: Callable[..., nn.Module] = load_network,
         compile_networks: bool = False,  # torch.compile the networks (see gan_demo/optimise.py)
-        precision: str = "fp32",  # auto | fp32 | bf16 for the BF16_TASKS networks (see gan_demo/optimise.py)
+        precision: str = "fp32",  # auto | fp32 | bf16 for the tasks whose policy allows it (gan_demo.specs)
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -77,12 +77,12 @@ class ModelStore:
                     with self._lock:
                         self._broken[entry.key] = str(error)
                     raise
-                compile_it = self._compile and entry.task in ("translate", "sketch", "sample")
+                policy = spec(entry.task).policy
                 module = prepare_for_inference(
                     module,
-                    compile=compile_it,
-                    channels_last=entry.task == "sample",
-                    bf16=self.precision == "bf16" and entry.task in BF16_TASKS,
+                    compile=self._compile and policy.compile,
+                    channels_last=policy.channels_last,
+                    bf16=self.precision == "bf16" and policy.bf16,
                 )
                 with self._lock:
                     self._broken.pop(entry.key, None)

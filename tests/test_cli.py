@@ -119,3 +119,15 @@ def test_outputs_get_ordinary_file_permissions(tmp_path):
         os.umask(umask)
     (written,) = tmp_path.glob("*.png")
     assert stat.S_IMODE(written.stat().st_mode) == 0o644
+
+
+def test_every_command_row_is_a_subcommand_and_rows_without_a_run_say_not_yet(capsys):
+    from gan_demo.cli import COMMANDS
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(command.name in listed for command in COMMANDS)
+    for command in (c for c in COMMANDS if c.run is None):
+        assert main([command.name, "--anything"]) == 2  # their options are not defined yet
+        assert "not available yet" in capsys.readouterr().err

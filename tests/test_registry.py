@@ -54,7 +54,7 @@ def test_every_entry_builds_saves_loads_and_runs(entry, tmp_path):
         assert loaded(x).shape == (2, 3, entry.image_size, entry.image_size)
     elif entry.task == "stylize":  # feature networks: image in [0, 1], every layer the task options name
         x = torch.rand(1, 3, 32, 32)
-        layers = [entry.task_options["content_layer"], *entry.task_options["style_layers"]]
+        layers = [entry.options.content_layer, *entry.options.style_layers]
         assert set(loaded.feature_maps(x, layers)) == set(layers)
     else:
         side = max(32, getattr(loaded, "size_multiple", 1))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import math
+import shutil
+import tempfile
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from PIL import Image
@@ -179,3 +184,48 @@ def render_latents(
         resample = Image.Resampling.BICUBIC if output_size > images[0].width else Image.Resampling.LANCZOS
         images = [image.resize((output_size, output_size), resample) for image in images]
     return images
+
+
+def render_walk(
+    generator: nn.Module,
+    seed_a: int,
+    seed_b: int,
+    frames: int,
+    *,
+    device: torch.device,
+    interpolation: str = "slerp",
+    truncation: float | None = None,
+    latent_scale: float = 1.0,
+    output_size: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[Image.Image]:
+    """The frames of a latent walk from image #0 of seed_a to image #0 of seed_b (see `walk_latents`)."""
+    z = walk_latents(generator.latent_dim, seed_a, seed_b, frames, interpolation=interpolation, truncation=truncation)
+    return render_latents(
+        generator, z, device=device, latent_scale=latent_scale, output_size=output_size, on_progress=on_progress
+    )
+
+
+class WalkFolder:
+    """A private temporary folder for walk GIFs: made on the first write, removed at exit.
+
+    A server hands the file to Gradio, which serves its own copy, so files older than `max_age_s` go.
+    """
+
+    def __init__(self, *, max_age_s: float = 3600.0) -> None:
+        self._path: Path | None = None
+        self._max_age_s = max_age_s
+
+    def write(self, name: str, frames: list[Image.Image], *, fps: float) -> Path:
+        """Write the looping GIF of `frames` as `name`; returns its path."""
+        data = animation_bytes(frames, fps=fps)
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="gan-demo-walks-"))
+            atexit.register(shutil.rmtree, self._path, ignore_errors=True)
+        cutoff = time.time() - self._max_age_s
+        for path in self._path.glob("*.gif"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        path = self._path / name
+        path.write_bytes(data)
+        return path

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 from torch import nn
 
+from gan_demo.specs import SketchOptions
 from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 INK_LEVEL = 200  # grey levels below this count as drawn
@@ -94,7 +95,6 @@ def sketch_to_image(
     return framed, from_signed_unit(output)[0]
 
 
-def sketch_options(entry) -> dict:
-    """The sketch_to_image options a registry entry asks for (see ModelEntry.task_options)."""
-    options = entry.task_options
-    return {"fit_to_ink": bool(options.get("frame_sketch", False)), "min_stroke": options.get("min_stroke")}
+def sketch_options(options: SketchOptions) -> dict:
+    """The sketch_to_image arguments a model's sketch options ask for."""
+    return {"fit_to_ink": options.frame_sketch, "min_stroke": options.min_stroke}

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 
 from gan_demo.models.style_features import smooth_activations
+from gan_demo.specs import StylizeOptions
 
 
 class FeatureNetwork(Protocol):
@@ -28,15 +29,15 @@ class FeatureNetwork(Protocol):
 
 @dataclass(frozen=True)
 class FeatureLayers:
-    """Which activations of a network the losses read; from the registry entry's task_options."""
+    """Which activations of a network the losses read; from the registry entry's stylize options."""
 
     content: str  # one deep layer: the arrangement of the picture
     style: tuple[str, ...]  # shallow to deep: fine texture to large strokes
     smoothing: float = 0.0  # temperature of Wang et al. 2021's softmax smoothing (non-VGG networks); 0 = off
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> FeatureLayers:
-        return cls(options["content_layer"], tuple(options["style_layers"]), float(options.get("smoothing", 0.0)))
+    def from_options(cls, options: StylizeOptions) -> FeatureLayers:
+        return cls(options.content_layer, tuple(options.style_layers), options.smoothing)
 
     @property
     def all(self) -> list[str]:

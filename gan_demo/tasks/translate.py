@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -87,3 +89,32 @@ def cycle_reconstruction(
     original = torch.from_numpy(np.asarray(source, dtype=np.float32) / 255.0)
     back = torch.from_numpy(np.asarray(reconstructed, dtype=np.float32) / 255.0)
     return translated, reconstructed, float((original - back).abs().mean())
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One translated picture and, when asked for with a way back, its cycle reconstruction."""
+
+    source: Image.Image  # the input as the network received it (scaled to max_side)
+    result: Image.Image
+    reconstruction: Image.Image | None = None
+    cycle_error: float | None = None  # mean |F(G(x)) − x| in [0, 1], with a reconstruction
+
+
+def translate_there_and_back(
+    forward: nn.Module,
+    image: Image.Image,
+    *,
+    device: torch.device,
+    backward: nn.Module | None = None,
+    max_side: int | None = 512,
+    work_side: int | None = None,
+) -> Translation:
+    """Translate `image`; with a `backward` generator, also reconstruct it and measure the cycle error."""
+    source = fit_within(image.convert("RGB"), max_side)
+    if backward is None:
+        return Translation(source, translate_image(forward, source, device=device, max_side=None, work_side=work_side))
+    result, back, error = cycle_reconstruction(
+        forward, backward, source, device=device, max_side=None, work_side=work_side
+    )
+    return Translation(source, result, back, error)

@@ -1,4 +1,4 @@
-"""Gradio only: one builder per tab, thin handlers. No torch here."""
+"""Gradio only: one row per tab in TABS, one module per tab, thin handlers. No torch here."""
 
 from __future__ import annotations
 
@@ -17,15 +17,32 @@ from gan_demo.ui.finetune_tab import build_finetune_tab
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
 from gan_demo.ui.style_tab import build_style_tab
+from gan_demo.ui.tabs import TabContext, TabDef, TabHooks
 from gan_demo.ui.translate_tab import build_translate_tab
 from gan_demo.ui.upcoming_tab import build_upcoming_tab
 
 TITLE = "GAN Playground"
 CSS = ".gan-header h1 {margin-bottom: 0} .gan-header p {margin-top: 4px; opacity: .8}"
 
+TABS: tuple[TabDef, ...] = (
+    TabDef("sample", "Sample", "sample", build_sample_tab),
+    TabDef("cyclegan", "CycleGAN", "translate", build_translate_tab),
+    TabDef("sketch", "Sketch → image", "sketch", build_sketch_tab),
+    TabDef(
+        "stargan",
+        "StarGAN",
+        "attributes",
+        summary="Move attribute sliders and watch one multi-domain generator follow.",
+        command="gan-demo edit",
+    ),
+    TabDef("style", "Style transfer", "stylize", build_style_tab),
+    TabDef("finetune", "Fine-tune", None, build_finetune_tab),
+)
+
 
 def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, runs_dir: Path) -> gr.Blocks:
-    """The whole Blocks app: header, six tabs, footer."""
+    """The whole Blocks app: header, one tab per row of TABS, footer."""
+    context = TabContext(store=store, worker=worker, runs_dir=runs_dir)
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         slow = "" if "GPU" in device_label else " On a CPU, expect up to a few seconds per picture."
         gr.Markdown(
@@ -34,41 +51,34 @@ def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, r
             elem_classes="gan-header",
         )
         with gr.Tabs():
-            with gr.Tab("Sample", id="sample") as sample_tab:
-                sample_model = build_sample_tab(store)
-            with gr.Tab("CycleGAN", id="cyclegan") as translate_tab:
-                translate_model = build_translate_tab(store)
-            with gr.Tab("Sketch → image", id="sketch") as sketch_tab:
-                sketch_model = build_sketch_tab(store)
-            with gr.Tab("StarGAN", id="stargan"):
-                build_upcoming_tab(
-                    store.registry,
-                    "attributes",
-                    "Move attribute sliders and watch one multi-domain generator follow.",
-                    "gan-demo edit",
-                )
-            with gr.Tab("Style transfer", id="style") as style_tab:
-                style_network = build_style_tab(store)
-            with gr.Tab("Fine-tune", id="finetune") as finetune_tab:
-                reattach = build_finetune_tab(store, worker, runs_dir)
+            for row in TABS:
+                with gr.Tab(row.title, id=row.id) as tab:
+                    hooks = row.build(context) if row.build else _placeholder(context, row)
+                _wire(demo, tab, row, hooks, store)
         gr.Markdown(
             f"<small>gan-demo {__version__} · models are credited on their cards · outputs are PNG; use the "
             f"download buttons · {LIMITS_TEXT} · each request stops after {REQUEST_TIME_LIMIT_S} s.</small>"
         )
-        # Model lists change at run time (a fine-tuned run appears, a model's weights fail to load): each tab
-        # lists them afresh when it is opened, and so does every page load.
-        for tab, dropdown, task in (
-            (sample_tab, sample_model, "sample"),
-            (translate_tab, translate_model, "translate"),
-            (sketch_tab, sketch_model, "sketch"),
-            (style_tab, style_network, "stylize"),
-        ):
-            refresh = functools.partial(_fresh_choices, store, task)
-            tab.select(refresh, outputs=dropdown, api_name=f"{task}_models", api_visibility="undocumented", queue=False)
-            demo.load(refresh, outputs=dropdown, api_visibility="private", queue=False)
-        # A reloaded page finds its job again (the id is in the browser's storage) when the tab is opened.
-        finetune_tab.select(*reattach, api_visibility="private", queue=False)
     return demo
+
+
+def _placeholder(context: TabContext, row: TabDef) -> TabHooks:
+    build_upcoming_tab(context.store.registry, row.task, row.summary, row.command)
+    return TabHooks()
+
+
+def _wire(demo: gr.Blocks, tab: gr.Tab, row: TabDef, hooks: TabHooks, store: ModelStore) -> None:
+    """Model lists change at run time (a fine-tuned run appears, a model's weights fail to load): a tab lists
+    them afresh when it is opened, and so does every page load. A tab may ask for more on opening (the
+    Fine-tune tab finds a reloaded page's job again: the id is in the browser's storage)."""
+    if hooks.models is not None and row.task is not None:
+        refresh = functools.partial(_fresh_choices, store, row.task)
+        tab.select(
+            refresh, outputs=hooks.models, api_name=f"{row.task}_models", api_visibility="undocumented", queue=False
+        )
+        demo.load(refresh, outputs=hooks.models, api_visibility="private", queue=False)
+    if hooks.on_select is not None:
+        tab.select(*hooks.on_select, api_visibility="private", queue=False)
 
 
 def _fresh_choices(store: ModelStore, task: Task) -> dict:

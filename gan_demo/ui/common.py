@@ -7,6 +7,9 @@ import inspect
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -25,6 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (InvalidImage, WeightsNotFound, WeightsInvalid, UnknownModel, TimeLimitExceeded, ValueError)
 REQUEST_TIME_LIMIT_S = 60  # the longest one request may hold the shared model worker
 MAX_SKETCH_LAYERS = 4  # the sketchpad sends one; API clients may send a few more
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 
 def model_choices(store: ModelStore, task: Task) -> list[tuple[str, str]]:
@@ -46,6 +50,46 @@ def model_card_markdown(registry: Registry, key: str | None) -> str:
     except UnknownModel:
         return ""
     return f"{entry.description}  \n*Licence:* {entry.licence}. *Credit:* {entry.credit}."
+
+
+@dataclass(frozen=True)
+class ModelPicker:
+    """A tab's model dropdown and the card under it; `first` is the model selected at start (or None)."""
+
+    dropdown: gr.Dropdown
+    card: gr.Markdown
+    first: str | None
+    keys: tuple[str, ...]  # every model listed at start
+
+
+def model_picker(
+    store: ModelStore,
+    task: Task,
+    *,
+    info: str,
+    label: str = "Model",
+    card: Callable[[str | None], str] | None = None,  # the markdown under the dropdown; default: the model card
+) -> ModelPicker:
+    """The dropdown of `task`'s models (broken ones say so) and the first model's card.
+
+    Custom values are allowed: the list is refreshed when the tab opens, and API callers may name a model
+    added after the page was built.
+    """
+    choices = model_choices(store, task)
+    first = choices[0][1] if choices else None
+    dropdown = gr.Dropdown(choices, value=first, allow_custom_value=True, label=label, info=info)
+    text = card(first) if card else model_card_markdown(store.registry, first)
+    return ModelPicker(dropdown, gr.Markdown(text), first, tuple(key for _, key in choices))
+
+
+def named(scope: dict[str, Any], names: str) -> SimpleNamespace:
+    """The components `names` (space-separated) of a layout function's `scope` (its locals()), by name."""
+    return SimpleNamespace(**{name: scope[name] for name in names.split()})
+
+
+def on_model_change(picker: ModelPicker, fn: Callable, outputs: Any, *, api_name: str) -> None:
+    """Run `fn(key)` when another model is chosen (its card, directions, sizes…), outside the model queue."""
+    picker.dropdown.change(fn, picker.dropdown, outputs, api_name=api_name, api_visibility="undocumented", queue=False)
 
 
 def user_errors(fn: F) -> F:

@@ -2,79 +2,54 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 from PIL import Image
 
 from gan_demo.edges import EDGE_METHODS, photo_to_sketch
+from gan_demo.specs import SketchOptions
 from gan_demo.store import ModelStore
 from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.ui.common import (
+    EXAMPLES_DIR,
     SafeImage,
     SafeSketchpad,
     SafeSlider,
     model_card_markdown,
-    model_choices,
     model_event,
+    model_picker,
+    named,
+    on_model_change,
     runnable_examples,
 )
+from gan_demo.ui.tabs import model_tab
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DISPLAY_SIDE = 256
 
 
-def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
-    """Build the tab; returns its model dropdown so the app can refresh the choices."""
-    choices = model_choices(store, "sketch")
-    first = choices[0][1] if choices else None
+def colour(store: ModelStore, key, sketch, progress):
+    """(what the model saw, the result), enlarged to at least DISPLAY_SIDE for the page and the download."""
+    progress(0.2, desc="Loading the generator…")
+    entry, generator = store.get(key)
+    progress(0.6, desc="Colouring…")
+    options = entry.options if isinstance(entry.options, SketchOptions) else SketchOptions()
+    seen, result = sketch_to_image(
+        generator, sketch, device=store.device, size=entry.image_size, **sketch_options(options)
+    )
+    side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
+    return seen.resize((side, side), Image.Resampling.LANCZOS), result.resize((side, side), Image.Resampling.BICUBIC)
 
-    def colour(key, sketch, progress):
-        progress(0.2, desc="Loading the generator…")
-        entry, generator = store.get(key)
-        progress(0.6, desc="Colouring…")
-        seen, result = sketch_to_image(
-            generator, sketch, device=store.device, size=entry.image_size, **sketch_options(entry)
-        )
-        side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
-        return seen.resize((side, side), Image.Resampling.LANCZOS), result.resize(
-            (side, side), Image.Resampling.BICUBIC
-        )
 
-    @model_event
-    def from_drawing(key, drawing, progress=gr.Progress()):
-        if drawing is None:
-            raise gr.Error("Draw something on the sketchpad first.", title="Empty sketch")
-        return colour(key, drawing, progress)
-
-    @model_event
-    def from_upload(key, sketch, progress=gr.Progress()):
-        if sketch is None:
-            raise gr.Error("Upload a sketch first.", title="No image")
-        return colour(key, sketch, progress)
-
-    @model_event
-    def from_photo(key, photo, method, threshold, stroke, progress=gr.Progress()):
-        if photo is None:
-            raise gr.Error("Upload a photo first.", title="No image")
-        progress(0.1, desc="Extracting lines…")
-        sketch = photo_to_sketch(photo, method=method, threshold=float(threshold), stroke=int(stroke))
-        return colour(key, sketch, progress)
-
+def _layout(store: ModelStore) -> SimpleNamespace:
+    """The tab's components, by name."""
     gr.Markdown(
         "Draw in black on the white canvas, upload a sketch, or let the app trace a photo; "
         "pix2pix fills in colour and shading."
     )
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(
-                choices,
-                value=first,
-                allow_custom_value=True,
-                label="Model",
-                info="Which sketch → image generator to use.",
-            )
-            card = gr.Markdown(model_card_markdown(store.registry, first))
+            picker = model_picker(store, "sketch", info="Which sketch → image generator to use.")
             with gr.Tabs():
                 with gr.Tab("Draw", id="draw"):
                     pad = SafeSketchpad(
@@ -93,25 +68,7 @@ def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
                     )
                     upload_run = gr.Button("Colour this sketch", variant="primary")
                 with gr.Tab("Photo → sketch", id="photo"):
-                    photo = SafeImage(type="pil", label="Photo", sources=["upload", "clipboard", "webcam"])
-                    method = gr.Radio(
-                        list(EDGE_METHODS),
-                        value="xdog",
-                        label="Line extractor",
-                        info="xdog: pen-like strokes; canny: thin, crisp contours.",
-                    )
-                    threshold = SafeSlider(
-                        0, 1, value=0.5, step=0.05, label="Threshold", info="Higher keeps only the strongest lines."
-                    )
-                    stroke = SafeSlider(
-                        1,
-                        9,
-                        value=3,
-                        step=1,
-                        label="Line width (px)",
-                        info="Thicker lines look more like the training sketches.",
-                    )
-                    photo_run = gr.Button("Trace and colour", variant="primary")
+                    tracing = _photo_inputs()
         with gr.Column(scale=2):
             with gr.Row():
                 seen = gr.Image(label="What the model sees", type="pil", format="png", interactive=False, height=300)
@@ -124,25 +81,68 @@ def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
                     height=300,
                 )
 
-    outputs = [seen, result]
-    draw_run.click(from_drawing, [model, pad], outputs, api_name="sketch", concurrency_id="model")
-    upload_run.click(from_upload, [model, upload], outputs, api_name="sketch_upload", concurrency_id="model")
-    photo_run.click(
-        from_photo, [model, photo, method, threshold, stroke], outputs, api_name="sketch_photo", concurrency_id="model"
+    components = named(locals(), "picker pad draw_run upload upload_run seen result")
+    return SimpleNamespace(**vars(components), **vars(tracing))
+
+
+def _photo_inputs() -> SimpleNamespace:
+    """The "Photo → sketch" input tab: a photo and the line extractor's settings."""
+    photo = SafeImage(type="pil", label="Photo", sources=["upload", "clipboard", "webcam"])
+    method = gr.Radio(
+        list(EDGE_METHODS),
+        value="xdog",
+        label="Line extractor",
+        info="xdog: pen-like strokes; canny: thin, crisp contours.",
     )
-    model.change(
-        lambda key: model_card_markdown(store.registry, key),
-        model,
-        card,
-        api_name="sketch_model_card",
-        api_visibility="undocumented",
-        queue=False,
+    threshold = SafeSlider(0, 1, value=0.5, step=0.05, label="Threshold", info="Higher keeps only the strongest lines.")
+    stroke = SafeSlider(
+        1,
+        9,
+        value=3,
+        step=1,
+        label="Line width (px)",
+        info="Thicker lines look more like the training sketches.",
+    )
+    photo_run = gr.Button("Trace and colour", variant="primary")
+    return named(locals(), "photo method threshold stroke photo_run")
+
+
+def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
+    model, first = ui.picker.dropdown, ui.picker.first
+
+    @model_event
+    def from_drawing(key, drawing, progress=gr.Progress()):
+        if drawing is None:
+            raise gr.Error("Draw something on the sketchpad first.", title="Empty sketch")
+        return colour(store, key, drawing, progress)
+
+    @model_event
+    def from_upload(key, sketch, progress=gr.Progress()):
+        if sketch is None:
+            raise gr.Error("Upload a sketch first.", title="No image")
+        return colour(store, key, sketch, progress)
+
+    @model_event
+    def from_photo(key, photo, method, threshold, stroke, progress=gr.Progress()):
+        if photo is None:
+            raise gr.Error("Upload a photo first.", title="No image")
+        progress(0.1, desc="Extracting lines…")
+        sketch = photo_to_sketch(photo, method=method, threshold=float(threshold), stroke=int(stroke))
+        return colour(store, key, sketch, progress)
+
+    outputs = [ui.seen, ui.result]
+    photo_inputs = [model, ui.photo, ui.method, ui.threshold, ui.stroke]
+    ui.draw_run.click(from_drawing, [model, ui.pad], outputs, api_name="sketch", concurrency_id="model")
+    ui.upload_run.click(from_upload, [model, ui.upload], outputs, api_name="sketch_upload", concurrency_id="model")
+    ui.photo_run.click(from_photo, photo_inputs, outputs, api_name="sketch_photo", concurrency_id="model")
+    on_model_change(
+        ui.picker, lambda key: model_card_markdown(store.registry, key), ui.picker.card, api_name="sketch_model_card"
     )
     sketches = sorted((EXAMPLES_DIR / "sketches").glob("*.png"))
     if first and sketches:
         runnable_examples(
             [[first, str(path)] for path in sketches],
-            inputs=[model, upload],
+            inputs=[model, ui.upload],
             outputs=outputs,
             fn=from_upload,
             api_name="sketch_example",
@@ -152,10 +152,12 @@ def build_sketch_tab(store: ModelStore) -> gr.Dropdown:
     if first and photos:
         runnable_examples(
             [[first, str(path), "xdog", 0.5, 3] for path in photos[:2]],
-            inputs=[model, photo, method, threshold, stroke],
+            inputs=photo_inputs,
             outputs=outputs,
             fn=from_photo,
             api_name="sketch_photo_example",
             label="Example photos (traced, then coloured)",
         )
-    return model
+
+
+build_sketch_tab = model_tab(_layout, _wire)

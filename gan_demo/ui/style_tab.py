@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 
 from gan_demo.limits import Deadline
+from gan_demo.registry import UnknownModel
 from gan_demo.store import ModelStore
 from gan_demo.tasks.style_losses import FeatureLayers
 from gan_demo.tasks.stylize import INITS, MAX_SIZE, MAX_STEPS, MIN_SIZE, StyleRun
-from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, SafeImage, SafeSlider, model_card_markdown, model_choices
+from gan_demo.ui.common import (
+    EXAMPLES_DIR,
+    REQUEST_TIME_LIMIT_S,
+    SafeImage,
+    SafeSlider,
+    model_card_markdown,
+    model_picker,
+    on_model_change,
+)
 from gan_demo.ui.common import runnable_examples as examples
 from gan_demo.ui.style_support import (
     PRESETS,
@@ -24,8 +33,8 @@ from gan_demo.ui.style_support import (
     session_of,
     settings_from_controls,
 )
+from gan_demo.ui.tabs import model_tab
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 MAX_STYLES = 3
 STREAM_EVERY = 4  # steps between live updates of the picture and the curves
 LAYER_NAMES = ("finest texture", "fine", "medium", "large", "largest strokes")  # the five style layers
@@ -105,47 +114,26 @@ def _output_column() -> list:
     return [live, curves, compare, result, gr.Markdown()]
 
 
-def build_style_tab(store: ModelStore) -> gr.Dropdown:
-    """Build the tab; returns its network dropdown so the app can refresh the choices."""
-    choices = model_choices(store, "stylize")
-    first = choices[0][1] if choices else None
-    stops = StopFlags()
+def painting(store: ModelStore, stops: StopFlags, key, content, styles, settings, session) -> Iterator[tuple]:
+    """Stream (live picture, curves, before/after, result, note) while the picture is painted; Stop keeps it."""
+    entry, network = store.get(key)
+    layers = FeatureLayers.from_options(entry.options)
+    run = StyleRun(network, content, styles, settings, layers=layers, device=store.device)
+    flag, deadline = stops.start(session), Deadline(REQUEST_TIME_LIMIT_S)
+    try:
+        for step in run.steps(stop=lambda: flag.is_set() or deadline.remaining() < 0):
+            if step.step % STREAM_EVERY == 0:
+                note = f"Painting: step {step.step} of {step.total} at {step.size[0]}×{step.size[1]} px…"
+                yield run.preview(), loss_curves(run), gr.skip(), gr.skip(), note
+        result = run.result()
+        before = content.convert("RGB").resize(result.size)
+        yield result, loss_curves(run), (before, result), result, finish_note(run, entry.title, flag.is_set())
+    finally:
+        stops.finish(session, flag)
 
-    def painting(key, content, styles, settings, session) -> Iterator[tuple]:
-        entry, network = store.get(key)
-        layers = FeatureLayers.from_options(entry.task_options)
-        run = StyleRun(network, content, styles, settings, layers=layers, device=store.device)
-        flag, deadline = stops.start(session), Deadline(REQUEST_TIME_LIMIT_S)
-        try:
-            for step in run.steps(stop=lambda: flag.is_set() or deadline.remaining() < 0):
-                if step.step % STREAM_EVERY == 0:
-                    note = f"Painting: step {step.step} of {step.total} at {step.size[0]}×{step.size[1]} px…"
-                    yield run.preview(), loss_curves(run), gr.skip(), gr.skip(), note
-            result = run.result()
-            before = content.convert("RGB").resize(result.size)
-            yield result, loss_curves(run), (before, result), result, finish_note(run, entry.title, flag.is_set())
-        finally:
-            stops.finish(session, flag)
 
-    @model_stream
-    def paint(key, content, style_1, weight_1, style_2, weight_2, style_3, weight_3, log_content, log_style, log_tv,
-              layer_1, layer_2, layer_3, layer_4, layer_5, colour, steps, size, optimiser, init, coarse,
-              request: gr.Request):  # fmt: skip
-        if content is None:
-            raise gr.Error("Upload a content photo first.", title="No image")
-        options = {
-            "steps": steps,
-            "size": size,
-            "optimiser": optimiser,
-            "init": init,
-            "colour": colour,
-            "coarse": coarse,
-        }
-        layer_weights = [layer_1, layer_2, layer_3, layer_4, layer_5]
-        settings = settings_from_controls([log_content, log_style, log_tv], layer_weights, options)
-        styles = [(style_1, weight_1), (style_2, weight_2), (style_3, weight_3)]
-        yield from painting(key, content, styles, settings, session_of(request))
-
+def _layout(store: ModelStore) -> SimpleNamespace:
+    """The tab's components, by name."""
     gr.Markdown(
         "Repaint a photo in the style of one or more images (Gatys, Ecker & Bethge, CVPR 2016): the picture is "
         "optimised step by step until its features match the photo and its textures match the styles. "
@@ -153,10 +141,13 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(
-                choices, value=first, label="Feature network", info="Whose eyes judge content and style."
+            picker = model_picker(
+                store,
+                "stylize",
+                label="Feature network",
+                info="Whose eyes judge content and style.",
+                card=functools.partial(_network_note, store),
             )
-            card = gr.Markdown(_network_note(store, first))
             content = SafeImage(
                 type="pil",
                 label="Content photo",
@@ -176,21 +167,57 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
                 size = _slider(
                     MIN_SIZE, MAX_SIZE, 256, 32, "Output size (px)", "Long side; 512 is ~4× slower per step."
                 )
-            layers, (optimiser, init, coarse) = _advanced_controls()
+            layers, advanced = _advanced_controls()
         with gr.Column(scale=2):
             outputs = _output_column()
-
     slots = [item for pair in zip(styles, style_weights, strict=True) for item in pair]
-    inputs = [model, content, *slots, *weights, *layers, colour, steps, size, optimiser, init, coarse]
-    run.click(paint, inputs, outputs, api_name="stylize", concurrency_id="model")
+    settings = [*weights, *layers, colour, steps, size, *advanced]
+    return SimpleNamespace(
+        picker=picker,
+        content=content,
+        styles=styles,
+        slots=slots,
+        settings=settings,
+        preset=preset,
+        presets=[*weights, *layers],
+        run=run,
+        halt=halt,
+        outputs=outputs,
+    )
+
+
+def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
+    stops, first = StopFlags(), ui.picker.first
+
+    @model_stream
+    def paint(key, content, style_1, weight_1, style_2, weight_2, style_3, weight_3, log_content, log_style, log_tv,
+              layer_1, layer_2, layer_3, layer_4, layer_5, colour, steps, size, optimiser, init, coarse,
+              request: gr.Request):  # fmt: skip
+        if content is None:
+            raise gr.Error("Upload a content photo first.", title="No image")
+        options = {
+            "steps": steps,
+            "size": size,
+            "optimiser": optimiser,
+            "init": init,
+            "colour": colour,
+            "coarse": coarse,
+        }
+        layer_weights = [layer_1, layer_2, layer_3, layer_4, layer_5]
+        settings = settings_from_controls([log_content, log_style, log_tv], layer_weights, options)
+        styles = [(style_1, weight_1), (style_2, weight_2), (style_3, weight_3)]
+        yield from painting(store, stops, key, content, styles, settings, session_of(request))
+
+    inputs = [ui.picker.dropdown, ui.content, *ui.slots, *ui.settings]
+    ui.run.click(paint, inputs, ui.outputs, api_name="stylize", concurrency_id="model")
 
     def stop(request: gr.Request) -> None:
         stops.stop(session_of(request))
 
-    halt.click(stop, None, None, api_name="style_stop", queue=False)
-    preset.input(preset_values, preset, [*weights, *layers], api_name="style_preset", queue=False)
+    ui.halt.click(stop, None, None, api_name="style_stop", queue=False)
+    ui.preset.input(preset_values, ui.preset, ui.presets, api_name="style_preset", queue=False)
     note = functools.partial(_network_note, store)
-    model.change(note, model, card, api_name="style_network_card", api_visibility="undocumented", queue=False)
+    on_model_change(ui.picker, note, ui.picker.card, api_name="style_network_card")
 
     def paint_example(photo, style, request: gr.Request):
         content_w, style_w, tv_w, layer_w = PRESETS["balanced"]
@@ -202,13 +229,23 @@ def build_style_tab(store: ModelStore) -> gr.Dropdown:
     if first and rows:
         label = "Try these (balanced preset, 80 steps at 256 px)"
         examples(
-            rows, inputs=[content, styles[0]], outputs=outputs, fn=paint_example, api_name="style_example", label=label
+            rows,
+            inputs=[ui.content, ui.styles[0]],
+            outputs=ui.outputs,
+            fn=paint_example,
+            api_name="style_example",
+            label=label,
         )
-    return model
 
 
 def _network_note(store: ModelStore, key: str | None) -> str:
-    if not key:
+    try:
+        entry = store.registry.get(key) if key else None
+    except UnknownModel:  # a value typed by an API caller: the request itself will say so
+        entry = None
+    if entry is None:
         return ""
-    entry = store.registry.get(key)
     return f"**Network in use:** {entry.title}.  \n" + model_card_markdown(store.registry, key)
+
+
+build_style_tab = model_tab(_layout, _wire)

@@ -1,0 +1,178 @@
+"""The Fine-tune tab's handlers: plain methods of one object holding the store, the worker and the runs folder.
+
+Jobs belong to the training worker, not to a page: a handler submits, reads or stops a job by its id.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from gan_demo.hub import CHECKPOINTS_DIR
+from gan_demo.store import ModelStore
+from gan_demo.training.families import get_family
+from gan_demo.training.finetune import FineTuneSpec, folder_problem
+from gan_demo.training.finetune_data import data_preview, uploads_for
+from gan_demo.training.record import ModelCard
+from gan_demo.training.uploads import UploadReport
+from gan_demo.training.worker import ACTIVE, Job, TrainingWorker
+
+FAMILIES = {  # family → (label, first upload's label, second upload's label or None)
+    "gan": ("Random samples (GAN)", "Training images (files or a .zip)", None),
+    "pix2pix": ("Sketch → image (pix2pix)", "Inputs, e.g. line art (files or a .zip)", "Outputs, same file names"),
+    "cyclegan": ("Two-way style (CycleGAN)", "Domain A images (files or a .zip)", "Domain B images"),
+}
+SCRATCH = "(from scratch)"
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def base_choices(store: ModelStore, family: str) -> list[tuple[str, str]]:
+    """Models of the family's task whose weights are a run folder (bundled or earlier), then from scratch."""
+    task = get_family(family).task
+    bases = [(e.title, e.key) for e in store.registry.entries(task) if e.source_kind in ("bundled", "run")]
+    return [*bases, (SCRATCH, SCRATCH)]
+
+
+def _base_folder(store: ModelStore, key: str) -> Path | None:
+    if not key or key == SCRATCH:
+        return None
+    source = next(iter(store.registry.get(key).weights.values()))
+    return (CHECKPOINTS_DIR / source.bundled).parent  # an absolute run path stays as it is
+
+
+def _upload_folder(parent: Path, *, max_age_s: float = 86400.0) -> Path:
+    """A fresh folder for one set of uploads; those of earlier days are removed (their jobs are long over)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.iterdir():
+        if old.stat().st_mtime < time.time() - max_age_s:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=parent))
+
+
+def run_keys(runs_dir: Path) -> list[str]:
+    return sorted(record.parent.name for record in runs_dir.glob("*/run.json")) if runs_dir.is_dir() else []
+
+
+def status_markdown(job: Job | None, position: int) -> str:
+    """One paragraph on the job: state, progress, speed, time left, the last message."""
+    if job is None:
+        return "No job yet: check your data, then press **Start**."
+    if job.state == "queued":
+        return f"**Queued**: {position} job(s) ahead of yours. Closing this page does not cancel it."
+    eta = job.eta_seconds
+    speed = f" · {job.steps_per_second:.2f} steps/s" + (f" · about {eta / 60:.1f} min left" if eta else "")
+    return f"**{job.state.capitalize()}** · step {job.step} of {job.total}{speed}  \n{job.message}"
+
+
+def loss_frame(job: Job | None) -> pd.DataFrame:
+    """The job's named loss terms in long format (step, loss, term), as gr.LinePlot wants them."""
+    rows = [
+        {"step": point["step"], "loss": value, "term": term}
+        for point in (job.history if job else [])
+        for term, value in point.items()
+        if term != "step"
+    ]
+    frame = pd.DataFrame(rows, columns=["step", "loss", "term"])
+    return frame.astype({"step": float, "loss": float, "term": str})  # numeric axes even while empty
+
+
+class FineTuneHandlers:
+    """What the tab's events call; each method takes and returns the components' values."""
+
+    def __init__(self, store: ModelStore, worker: TrainingWorker, runs_dir: Path) -> None:
+        self.store, self.worker, self.runs_dir = store, worker, runs_dir
+
+    def family_changed(self, family):
+        _, first_label, second_label = FAMILIES[family]
+        choices = base_choices(self.store, family)
+        return (
+            gr.Dropdown(choices=choices, value=choices[0][1]),
+            gr.Radio(visible=family == "pix2pix"),
+            gr.File(label=first_label),
+            gr.File(label=second_label or "", visible=second_label is not None),
+            gr.CheckboxGroup(visible=family == "gan"),
+        )
+
+    def pairing_changed(self, family, pairing):
+        return gr.File(visible=FAMILIES[family][2] is not None and not (family == "pix2pix" and pairing != "names"))
+
+    def check_data(self, family, pairing, first, second, augment, progress=gr.Progress()):
+        progress(0.1, desc="Reading the uploads…")
+        report = self._prepare(family, pairing, first, second)
+        grid = data_preview(report, augment=",".join(augment or []) if family == "gan" else "")
+        return report.summary(), grid
+
+    def _prepare(self, family, pairing, first, second) -> UploadReport:
+        if not first:
+            raise gr.Error("Upload some training images first.", title="No data")
+        work = _upload_folder(self.runs_dir / ".uploads")
+        return uploads_for(family, list(first), list(second or []), work, pairing=pairing)
+
+    def _refuse_to_start(self, name, job_id) -> None:
+        if (job := self.worker.get(job_id)) is not None and job.state in ACTIVE:
+            raise gr.Error("Your previous job is still running; stop it first.", title="One job at a time")
+        if not NAME.match(name or ""):
+            raise gr.Error("Give the new model a name: letters, digits, - and _ (up to 64).", title="No name")
+        if name in {entry.key for entry in self.store.registry}:
+            raise gr.Error(f"There is already a model called {name!r}; choose another name.", title="Name taken")
+        if problem := folder_problem(self.runs_dir):
+            raise gr.Error(f"Runs cannot be saved: {problem}.", title="Cannot save runs")
+
+    def start(
+        self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema, job_id
+    ):
+        self._refuse_to_start(name, job_id)
+        report = self._prepare(family, pairing, first, second)
+        if not report.ready:
+            raise gr.Error(report.summary(), title="Not enough data")
+        overrides = {"lr": float(lr), "batch_size": int(batch)}
+        if family == "gan":
+            overrides |= {"augment": ",".join(augment or []), "ema": float(ema)}
+        spec = FineTuneSpec(
+            family=family,
+            folders=report.folders,
+            out=self.runs_dir / name,
+            steps=int(steps),
+            base=_base_folder(self.store, base),
+            minutes=float(minutes),
+            overrides=overrides,
+            freeze_d=int(freeze),
+            card=ModelCard(title=f"{name} (fine-tuned)", credit="fine-tuned in the gan-demo Fine-tune tab"),
+        )
+        job = self.worker.submit(spec)
+        return job.id, status_markdown(job, self.worker.position(job))
+
+    def refresh(self, job_id, shown):
+        """The job's state for the page; the timer keeps ticking only while the job is active."""
+        job = self.worker.get(job_id)
+        preview = job.preview if job is not None else None
+        image = gr.skip() if preview is None or id(preview) == shown else preview
+        status_text = status_markdown(job, self.worker.position(job) if job else 0)
+        active = job is not None and job.state in ACTIVE
+        return status_text, loss_frame(job), image, id(preview), gr.Timer(active=active)
+
+    def stop(self, job_id):
+        if not self.worker.stop(job_id):
+            raise gr.Error("There is no running job to stop.", title="Nothing to stop")
+        return status_markdown(self.worker.get(job_id), 0)
+
+    def runs_list(self):
+        keys = run_keys(self.runs_dir)
+        return gr.Dropdown(choices=keys, value=keys[0] if keys else None)
+
+    def delete(self, key):
+        folder = self.runs_dir / (key or "")
+        if not key or not (folder / "run.json").is_file():
+            raise gr.Error("Choose one of your runs to delete.", title="No run chosen")
+        if self.worker.writing(folder):
+            raise gr.Error("That run is still training; stop it first.", title="Still training")
+        shutil.rmtree(folder)
+        self.store.registry.remove(key)
+        self.store.evict(key)
+        return self.runs_list(), f"Deleted {key}."
