@@ -30,6 +30,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", type=Path, default=None, help="held-out STYLE/NAME list (val_split.txt)")
     parser.add_argument("--size", type=int, default=None, help="training resolution (px)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init", type=Path, default=None, help="run folder whose networks to start from (fine-tune)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--log-every", type=int, default=50)
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     trainer, logs = train(
         family, config, folders, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds
     )
+    if args.init:
+        trainer.load_networks(args.init)
 
     card = ModelCard(title=args.title, description=args.description, licence=args.licence, credit=args.credit)
     model = model_block(family, trainer, folders, config, card, name=args.out.name)
