@@ -1,12 +1,14 @@
 """Quality of the bundled sketch → emoji model on the validation split, beside two baselines.
 
-    python -m benchmarks.eval_sketch [--weights runs/emoji-sketch/generator]
+    python -m benchmarks.eval_sketch [--weights runs/emoji-sketch/generator] [--previous OLD/generator]
 
 Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128 px, for
   - the model, fed the validation line art (fluent-high-contrast),
   - baseline "sketch": the line art itself,
   - baseline "mean": the per-pixel mean of the training colour images.
-Writes benchmarks/results/sketch_validation.png (rows: sketch, model, truth) and prints a Markdown table.
+and, with --previous, an earlier generator in the same run (a side-by-side comparison).
+Writes benchmarks/results/sketch_validation.png (rows: sketch, [previous,] model, truth) and prints a
+Markdown table.
 """
 
 from __future__ import annotations
@@ -31,30 +33,35 @@ def mean_training_image(size: int = 128) -> Image.Image:
     return Image.fromarray((mean.permute(1, 2, 0).numpy() * 255).round().astype("uint8"))
 
 
+def translate_all(weights: Path | None, sketches: list[Image.Image]) -> list[Image.Image]:
+    """The registry's emoji-sketch generator (or the one in `weights`) on each sketch, as the app runs it."""
+    entry = Registry().get("emoji-sketch")
+    generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
+    # The validation line art is already framed like the training pairs: feed it as it is.
+    return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, fit_to_ink=False)[1] for s in sketches]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=None, help="a save_pretrained folder (default: bundled)")
+    parser.add_argument("--previous", type=Path, default=None, help="an earlier generator folder to compare with")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    entry = Registry().get("emoji-sketch")
-    generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=args.weights)
+    torch.set_num_threads(args.threads)
     names = validation_names("fluent-high-contrast", also_in="fluent-modern")
     sketches, truth = load("fluent-high-contrast", names), load("fluent-modern", names)
-    # The validation line art is already framed like the training pairs: feed it as it is.
-    outputs = [
-        sketch_to_image(generator, s, device=torch.device("cpu"), size=128, fit_to_ink=False)[1] for s in sketches
-    ]
+    outputs = translate_all(args.weights, sketches)
+    previous = translate_all(args.previous, sketches) if args.previous else []
     mean = mean_training_image()
-    rows = {
-        "pix2pix (ours)": l1_and_ssim(outputs, truth),
-        "baseline: the sketch itself": l1_and_ssim(sketches, truth),
-        "baseline: mean training image": l1_and_ssim([mean] * len(truth), truth),
-    }
+    rows = {"pix2pix (ours)": l1_and_ssim(outputs, truth)}
+    if previous:
+        rows["previous model"] = l1_and_ssim(previous, truth)
+    rows["baseline: the sketch itself"] = l1_and_ssim(sketches, truth)
+    rows["baseline: mean training image"] = l1_and_ssim([mean] * len(truth), truth)
     OUT.mkdir(parents=True, exist_ok=True)
     picks = list(range(0, len(names), max(1, len(names) // 12)))[:12]
-    grid = make_grid(
-        [sketches[i] for i in picks] + [outputs[i] for i in picks] + [truth[i] for i in picks], columns=len(picks)
-    )
+    shown = [sketches, *([previous] if previous else []), outputs, truth]
+    grid = make_grid([images[i] for images in shown for i in picks], columns=len(picks))
     grid.save(OUT / "sketch_validation.png")
     print(f"validation pairs: {len(names)} (fluent-high-contrast → fluent-modern, 128 px)\n")
     print("| method | mean L1 ↓ | SSIM ↑ |\n|---|---|---|")
