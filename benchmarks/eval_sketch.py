@@ -8,7 +8,9 @@ Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128
   - baseline "mean": the per-pixel mean of the training colour images.
 and, with --previous, an earlier generator in the same run (a side-by-side comparison).
 Writes benchmarks/results/sketch_validation.png (rows: sketch, [previous,] model, truth) and prints a
-Markdown table.
+Markdown table. Also runs the freehand drawings (examples/sketches/ and the browser-drawn
+results/freehand/*-drawn.png) through the app's preprocessing (crop to the strokes, centre, widen thin
+strokes) into benchmarks/results/sketch_freehand.png (rows: what the model saw, [previous,] model).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from benchmarks.common import EMOJI, OUT, l1_and_ssim, load, to_unit, validation_names
+from benchmarks.common import EMOJI, OUT, ROOT, l1_and_ssim, load, to_unit, validation_names
 from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
-from gan_demo.tasks.sketch import sketch_to_image
+from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.training.data import image_names, read_split
 
 
@@ -33,12 +35,30 @@ def mean_training_image(size: int = 128) -> Image.Image:
     return Image.fromarray((mean.permute(1, 2, 0).numpy() * 255).round().astype("uint8"))
 
 
-def translate_all(weights: Path | None, sketches: list[Image.Image]) -> list[Image.Image]:
-    """The registry's emoji-sketch generator (or the one in `weights`) on each sketch, as the app runs it."""
+def translate_all(
+    weights: Path | None, sketches: list[Image.Image], *, as_drawn: bool = False
+) -> list[tuple[Image.Image, Image.Image]]:
+    """(what the model saw, its output) for each sketch, with the registry's emoji-sketch generator or `weights`.
+
+    as_drawn prepares each sketch as the Sketch tab prepares a drawing; otherwise (validation line art,
+    already framed like the training pairs) the sketch goes in as it is.
+    """
     entry = Registry().get("emoji-sketch")
     generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
-    # The validation line art is already framed like the training pairs: feed it as it is.
-    return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, fit_to_ink=False)[1] for s in sketches]
+    options = sketch_options(entry) if as_drawn else {"fit_to_ink": False}
+    return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, **options) for s in sketches]
+
+
+def freehand_grid(weights: Path | None, previous: Path | None) -> Image.Image:
+    """Rows: the drawings as the model sees them, [the previous model's output,] this model's output."""
+    files = sorted((ROOT / "examples" / "sketches").glob("*.png")) + sorted((OUT / "freehand").glob("*-drawn.png"))
+    drawings = [Image.open(f).convert("RGB") for f in files]
+    ours = translate_all(weights, drawings, as_drawn=True)
+    rows = [[seen for seen, _ in ours]]
+    if previous:
+        rows.append([output for _, output in translate_all(previous, drawings, as_drawn=True)])
+    rows.append([output for _, output in ours])
+    return make_grid([image for row in rows for image in row], columns=len(files))
 
 
 def main() -> None:
@@ -50,8 +70,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     names = validation_names("fluent-high-contrast", also_in="fluent-modern")
     sketches, truth = load("fluent-high-contrast", names), load("fluent-modern", names)
-    outputs = translate_all(args.weights, sketches)
-    previous = translate_all(args.previous, sketches) if args.previous else []
+    outputs = [output for _, output in translate_all(args.weights, sketches)]
+    previous = [output for _, output in translate_all(args.previous, sketches)] if args.previous else []
     mean = mean_training_image()
     rows = {"pix2pix (ours)": l1_and_ssim(outputs, truth)}
     if previous:
@@ -63,6 +83,7 @@ def main() -> None:
     shown = [sketches, *([previous] if previous else []), outputs, truth]
     grid = make_grid([images[i] for images in shown for i in picks], columns=len(picks))
     grid.save(OUT / "sketch_validation.png")
+    freehand_grid(args.weights, args.previous).save(OUT / "sketch_freehand.png")
     print(f"validation pairs: {len(names)} (fluent-high-contrast → fluent-modern, 128 px)\n")
     print("| method | mean L1 ↓ | SSIM ↑ |\n|---|---|---|")
     for name, (l1, score) in rows.items():
