@@ -45,7 +45,7 @@ def translate_all(
     """
     entry = Registry().get("emoji-sketch")
     generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
-    options = sketch_options(entry) if as_drawn else {"fit_to_ink": False}
+    options = sketch_options(entry.options) if as_drawn else {"fit_to_ink": False}
     return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, **options) for s in sketches]
 
 

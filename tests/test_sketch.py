@@ -121,7 +121,7 @@ def test_sketch_to_image_returns_model_sized_pair():
 
 @pytest.mark.parametrize("width", [3, 5, 9])
 def test_stroke_width_is_measured_within_a_pixel(width):
-    from gan_demo.tasks.sketch import stroke_width
+    from gan_demo.edges import stroke_width
 
     image = Image.new("RGB", (128, 128), "white")
     ImageDraw.Draw(image).line((10, 64, 118, 64), fill="black", width=width)
@@ -129,7 +129,7 @@ def test_stroke_width_is_measured_within_a_pixel(width):
 
 
 def test_thin_pen_lines_are_widened_and_bold_ones_left_alone():
-    from gan_demo.tasks.sketch import match_stroke_width, stroke_width
+    from gan_demo.edges import match_stroke_width, stroke_width
 
     thin = Image.new("RGB", (128, 128), "white")
     ImageDraw.Draw(thin).ellipse((20, 20, 108, 108), outline="black", width=2)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 from torch import nn
 
+from gan_demo.edges import INK_LEVEL, match_stroke_width
 from gan_demo.specs import SketchOptions
 from gan_demo.tensors import from_signed_unit, to_signed_unit
 
-INK_LEVEL = 200  # grey levels below this count as drawn
 MIN_INK_PIXELS = 12
 
 
@@ -47,25 +46,6 @@ def frame_sketch(sketch: Image.Image, size: int, *, margin: float = 0.06, fit_to
     canvas.paste(sketch, ((side - sketch.width) // 2, (side - sketch.height) // 2))
     canvas = ImageOps.autocontrast(canvas.convert("L"), cutoff=0).convert("RGB") if fit_to_ink else canvas
     return canvas.resize((size, size), Image.Resampling.LANCZOS)
-
-
-def stroke_width(sketch: Image.Image) -> float:
-    """Typical width (px) of the dark strokes: a stroke w px wide has mean inner distance ≈ (w + 2) / 4."""
-    ink = (np.asarray(sketch.convert("L")) < INK_LEVEL).astype(np.uint8)
-    if not ink.any():
-        return 0.0
-    distance = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
-    return max(1.0, 4 * float(distance[ink > 0].mean()) - 2)
-
-
-def match_stroke_width(sketch: Image.Image, target: float) -> Image.Image:
-    """Thicken strokes thinner than `target` px (a pen drawing vs the bold line art a model learnt from)."""
-    missing = target - stroke_width(sketch)
-    if missing < 1:
-        return sketch
-    size = 2 * round(missing / 2) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    return Image.fromarray(cv2.erode(np.asarray(sketch.convert("RGB")), kernel))  # erode white = widen ink
 
 
 @torch.inference_mode()

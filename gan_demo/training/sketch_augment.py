@@ -19,8 +19,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from gan_demo.tasks.edges import canny_sketch, xdog_sketch
-from gan_demo.tasks.sketch import match_stroke_width
+from gan_demo.edges import canny_sketch, match_stroke_width, xdog_sketch
 
 TRACE_STROKE = 6.0  # px at 128 px: the Sketch tab's min_stroke for emoji-sketch
 
