@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     gan.add_argument("--augment", default=None, help='DiffAugment policy, e.g. "color,translation,cutout"; "" for none')
     gan.add_argument("--ema", type=float, default=None, help="generator weight averaging decay (0: off)")
     gan.add_argument("--recon-weight", type=float, default=None, help="FastGAN D reconstruction loss weight")
+    gan.add_argument(
+        "--discriminator", choices=("own", "projected"), default=None, help="the family's D, or Projected GAN's"
+    )
+    gan.add_argument("--feature-size", type=int, default=None, help="projected D: feature network input side (px)")
     _common(gan)
     p2p = sub.add_parser("pix2pix", help="paired image-to-image: sketch → colour")
     p2p.add_argument("--source", type=Path, required=True, help="folder of inputs (e.g. line art)")
