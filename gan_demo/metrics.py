@@ -250,18 +250,21 @@ def _patch_descriptors(band: torch.Tensor, *, per_image: int, side: int, generat
     return ((patches - mean) / std).permute(0, 2, 1, 3).reshape(n * per_image, c * side * side)
 
 
-def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, *, directions: int, generator: torch.Generator) -> float:
+def sliced_wasserstein(
+    a: torch.Tensor, b: torch.Tensor, *, directions: int, points: int, generator: torch.Generator
+) -> float:
     """Mean 1-D Wasserstein-1 distance between the point sets [Na, D] and [Nb, D] along random unit directions.
 
-    The larger set is subsampled to the smaller one's size, so the sorted projections pair up one to one.
+    Both sets are subsampled to one size (at most `points`), so the sorted projections pair up one to one.
+    NumPy sorts: about 4× faster than torch.sort on a CPU.
     """
-    n = min(len(a), len(b))
+    n = min(len(a), len(b), points)
     a = a[torch.randperm(len(a), generator=generator)[:n]]
     b = b[torch.randperm(len(b), generator=generator)[:n]]
     unit = torch.randn(a.shape[1], directions, generator=generator, dtype=a.dtype)
     unit = unit / unit.norm(dim=0, keepdim=True)
-    projected_a, projected_b = (a @ unit).sort(dim=0).values, (b @ unit).sort(dim=0).values
-    return float((projected_a - projected_b).abs().mean())
+    projected_a, projected_b = (np.sort((unit.T @ x.T).numpy(), axis=1) for x in (a, b))
+    return float(np.abs(projected_a - projected_b).mean())
 
 
 def swd(
@@ -273,6 +276,7 @@ def swd(
     patch_size: int = 7,
     directions: int = 512,  # per repeat
     repeats: int = 4,
+    points: int = 8192,  # patches per set and repeat (ProGAN: all 2²¹; sorting is the cost)
     seed: int = 0,
 ) -> list[float]:
     """ProGAN's sliced Wasserstein distance ×10³ per Laplacian-pyramid level, finest first (lower is better).
@@ -289,6 +293,8 @@ def swd(
             _patch_descriptors(band, per_image=patches_per_image, side=patch_size, generator=generator)
             for band in (real_band, fake_band)
         )
-        distances = [sliced_wasserstein(a, b, directions=directions, generator=generator) for _ in range(repeats)]
+        distances = [
+            sliced_wasserstein(a, b, directions=directions, points=points, generator=generator) for _ in range(repeats)
+        ]
         result.append(1e3 * float(np.mean(distances)))
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -329,3 +330,18 @@ def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_thro
     a2b, b2a = (json.loads((tmp_path / "run" / role / "config.json").read_text()) for role in ("a2b", "b2a"))
     assert a2b["residual"] is True and b2a["residual"] is True
     assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours
+
+
+def test_fine_tuning_starts_the_generator_and_its_average_from_the_given_weights(tmp_path):
+    from gan_demo.models import FastGANGenerator
+    from gan_demo.training.gan import GANTrainer
+
+    start = FastGANGenerator(latent_dim=8, base_channels=2)
+    torch.nn.init.normal_(start.to_rgb[0].weight, 0.0, 3.0)  # unlike any initialisation the trainer makes
+    start.save_pretrained(tmp_path / "start")
+    config = GANConfig(latent_dim=8, base_channels=2, disc_channels=4, init_generator=str(tmp_path / "start"))
+    trainer = GANTrainer(config, device=CPU)
+    for model in (trainer.generator, trainer.sampler):
+        torch.testing.assert_close(model.to_rgb[0].weight, start.to_rgb[0].weight, rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        GANTrainer(dataclasses.replace(config, base_channels=4), device=CPU)

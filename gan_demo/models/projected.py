@@ -86,7 +86,11 @@ def _down(cin: int, cout: int) -> nn.Sequential:
 
 
 class ScaleHead(nn.Module):
-    """One scale's discriminator: halve the side down to 4×4, doubling channels (capped), then 1×1 → logits."""
+    """One scale's discriminator: halve the side down to 4×4, doubling channels (capped), then 1×1 → logits.
+
+    A map smaller than 4×4 (the coarsest scale of a 64 px input) is enlarged to 4×4 first, so that every
+    scale still gives 16 logits and counts equally.
+    """
 
     def __init__(self, *, in_channels: int, side: int, base_channels: int, max_channels: int) -> None:
         super().__init__()
@@ -100,6 +104,8 @@ class ScaleHead(nn.Module):
         self.logits = spectral_norm(nn.Conv2d(c, 1, 1))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if features.shape[-1] < LOGIT_SIZE:
+            features = F.interpolate(features, size=LOGIT_SIZE, mode="nearest")
         return self.logits(self.body(features)).flatten(1)  # [N, 16]
 
 
@@ -122,8 +128,8 @@ class ProjectedDiscriminator(nn.Module, HubModel):
         projection_seed: int = 0,  # seed of the random CCM / CSM projections
     ) -> None:
         super().__init__()
-        if feature_size % 32 or feature_size < 4 * 32:
-            raise ValueError(f"feature_size must be a multiple of 32 and at least 128, got {feature_size}")
+        if feature_size % 32 or feature_size < 64:
+            raise ValueError(f"feature_size must be a multiple of 32 and at least 64, got {feature_size}")
         self.projector = FeatureProjector(
             feature_size=feature_size,
             projection_channels=projection_channels,

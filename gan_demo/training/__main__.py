@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "--discriminator", choices=("own", "projected"), default=None, help="the family's D, or Projected GAN's"
     )
     gan.add_argument("--feature-size", type=int, default=None, help="projected D: feature network input side (px)")
+    gan.add_argument("--init-generator", default=None, help="start G from this generator folder (fine-tuning)")
     _common(gan)
     p2p = sub.add_parser("pix2pix", help="paired image-to-image: sketch → colour")
     p2p.add_argument("--source", type=Path, required=True, help="folder of inputs (e.g. line art)")

@@ -50,6 +50,7 @@ class GANConfig:
     seed: int = 0
     discriminator: str = "own"  # one of DISCRIMINATORS
     feature_size: int = 128  # projected D: side the images are resized to for the feature network
+    init_generator: str = ""  # start G (and its average) from this save_pretrained folder; "" for random
 
     def __post_init__(self) -> None:
         if self.architecture not in FAMILIES:
@@ -126,6 +127,9 @@ class GANTrainer:
         projected = isinstance(self.discriminator, ProjectedDiscriminator)
         for module in (self.generator, self.discriminator.heads if projected else self.discriminator):
             dcgan_init(module)  # never the projected D's pretrained features or its fixed projections
+        if config.init_generator:  # fine-tuning: same architecture and config, or load_state_dict refuses
+            start = type(self.generator).from_pretrained(config.init_generator)
+            self.generator.load_state_dict(start.float().state_dict(), strict=True)
         self.averaged = copy.deepcopy(self.generator).eval().requires_grad_(False) if config.ema > 0 else None
         self.opt_g = adam(self.generator.parameters(), lr=config.lr)
         self.opt_d = adam((p for p in self.discriminator.parameters() if p.requires_grad), lr=config.lr)
