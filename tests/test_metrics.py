@@ -138,3 +138,40 @@ def test_ssim_is_one_for_identical_images_and_drops_with_noise():
     assert torch.allclose(ssim(clean, clean), torch.ones(2, dtype=torch.float64))
     assert (ssim(clean, noisy) < 0.9).all()
     assert (ssim(clean, 1 - clean) < ssim(clean, noisy)).all()
+
+
+def _emoji_like(n: int, *, seed: int) -> torch.Tensor:
+    """[n, 3, 64, 64] in [0, 1]: white images with one random coloured disc each, smooth-edged."""
+    g = torch.Generator().manual_seed(seed)
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    centre = 20 + 24 * torch.rand(n, 2, 1, 1, generator=g)
+    radius = 10 + 8 * torch.rand(n, 1, 1, generator=g)
+    inside = (radius - ((ys - centre[:, 0]) ** 2 + (xs - centre[:, 1]) ** 2).sqrt()).clamp(0, 1)
+    colour = torch.rand(n, 3, 1, 1, generator=g)
+    return 1 - inside[:, None] * (1 - colour)
+
+
+def test_a_laplacian_pyramid_collapses_back_to_its_image() -> None:
+    from gan_demo.metrics import _binomial_blur, laplacian_pyramid
+
+    images = _emoji_like(2, seed=0).double()
+    levels = laplacian_pyramid(images, levels=4)
+    assert [level.shape[-1] for level in levels] == [64, 32, 16, 8]
+    collapsed = levels[-1]
+    for band in reversed(levels[:-1]):
+        collapsed = band + _binomial_blur(torch.nn.functional.interpolate(collapsed, size=band.shape[-2:]))
+    torch.testing.assert_close(collapsed, images)
+
+
+def test_swd_is_small_for_two_samples_of_one_set_and_large_for_blurred_or_noisy_images() -> None:
+    from gan_demo.metrics import swd
+
+    real, other = _emoji_like(64, seed=1), _emoji_like(64, seed=2)
+    options = {"levels": 3, "patches_per_image": 32, "directions": 64, "repeats": 2}
+    same = swd(real, other, **options)
+    blurred = torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(other, 4), size=64, mode="bilinear")
+    noisy = (other + 0.1 * torch.randn(other.shape, generator=torch.Generator().manual_seed(3))).clamp(0, 1)
+    assert len(same) == 3
+    assert swd(real, blurred, **options)[0] > 2 * same[0]  # the finest level sees the lost detail
+    assert swd(real, noisy, **options)[0] > 3 * same[0]
+    assert swd(real, other, **options) == same  # same seed, same result

@@ -453,3 +453,21 @@ def test_a_training_run_folder_lists_itself_as_a_model(tmp_path):
     assert entry.directions == {"a2b": "line → colour", "b2a": "colour → line"} and set(entry.weights) == {"a2b", "b2a"}
     network = load_network(entry, "b2a", device=CPU)
     assert network(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+
+
+def test_fine_tuning_starts_the_generator_and_its_average_from_the_given_weights(tmp_path):
+    from gan_demo.models import FastGANGenerator
+    from gan_demo.training.datasets import TrainingData
+    from gan_demo.training.gan import GANTrainer
+
+    data = TrainingData((torch.zeros(2, 3, 64, 64, dtype=torch.uint8),))
+
+    start = FastGANGenerator(latent_dim=8, base_channels=2)
+    torch.nn.init.normal_(start.to_rgb[0].weight, 0.0, 3.0)  # unlike any initialisation the trainer makes
+    start.save_pretrained(tmp_path / "start")
+    config = GANConfig(latent_dim=8, base_channels=2, disc_channels=4, init_generator=str(tmp_path / "start"))
+    trainer = GANTrainer(config, data, device=CPU)
+    for model in (trainer.generator, trainer.sampler):
+        torch.testing.assert_close(model.to_rgb[0].weight, start.to_rgb[0].weight, rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        GANTrainer(dataclasses.replace(config, base_channels=4), data, device=CPU)

@@ -5,6 +5,10 @@
 - "fastgan": Liu et al. 2021 (see gan_demo.models.fastgan): hinge loss, D also reconstructs real images
   from its 8×8 features, DiffAugment (Zhao et al. 2020) on everything D sees, and an exponential moving
   average of G's weights (Karras et al. 2018), which is the generator that is saved and sampled.
+
+Either generator can instead be judged by a Projected GAN discriminator (`discriminator="projected"`, Sauer
+et al. 2021, see gan_demo.models.projected): frozen ImageNet features, random projections, small trained
+heads; one pass of the feature network over the fakes serves both D's and G's update.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models import DCGANDiscriminator, DCGANGenerator, FastGANDiscriminator, FastGANGenerator
+from gan_demo.models.projected import ProjectedDiscriminator
 from gan_demo.training.augment import diff_augment, parse_policy
 from gan_demo.training.data import flip_pairs, random_batches, to_signed
 from gan_demo.training.datasets import IMAGES, TrainingData
@@ -26,6 +31,7 @@ from gan_demo.training.losses import GAN_MODES, adversarial
 from gan_demo.training.schedule import adam
 
 FAMILIES = ("dcgan", "fastgan")
+DISCRIMINATORS = ("own", "projected")  # the family's own D, or Projected GAN's on frozen features
 
 
 @dataclass(frozen=True)
@@ -42,12 +48,17 @@ class GANConfig:
     ema: float = 0.999  # decay of the averaged generator; 0 samples G itself
     recon_weight: float = 1.0  # FastGAN D's self-supervised reconstruction loss
     seed: int = 0
+    discriminator: str = "own"  # one of DISCRIMINATORS
+    feature_size: int = 128  # projected D: side the images are resized to for the feature network
+    init_generator: str = ""  # start G (and its average) from this save_pretrained folder; "" for random
 
     def __post_init__(self) -> None:
         if self.architecture not in FAMILIES:
             raise ValueError(f"unknown architecture {self.architecture!r}; choose one of {', '.join(FAMILIES)}")
         if self.architecture == "dcgan" and self.size != 64:
             raise ValueError("the DCGAN generator makes 64×64 images; use --size 64")
+        if self.discriminator not in DISCRIMINATORS:
+            raise ValueError(f"unknown discriminator {self.discriminator!r}; choose one of {', '.join(DISCRIMINATORS)}")
         parse_policy(self.augment)
 
     def generator_config(self) -> dict:
@@ -56,6 +67,10 @@ class GANConfig:
         return {"latent_dim": self.latent_dim, "image_size": self.size, "base_channels": self.base_channels}
 
     def build(self) -> tuple[nn.Module, nn.Module]:
+        if self.discriminator == "projected":
+            generator = DCGANGenerator if self.architecture == "dcgan" else FastGANGenerator
+            disc = ProjectedDiscriminator(feature_size=self.feature_size, base_channels=self.disc_channels)
+            return generator(**self.generator_config()), disc
         if self.architecture == "dcgan":
             return DCGANGenerator(**self.generator_config()), DCGANDiscriminator(base_channels=self.disc_channels)
         disc = FastGANDiscriminator(image_size=self.size, base_channels=self.disc_channels)
@@ -109,11 +124,15 @@ class GANTrainer(Trainer):
         self.config = config
         with self.random.global_state():  # layers initialise from the global generator
             self.generator, self.discriminator = (m.to(device).train() for m in config.build())
-            for module in (self.generator, self.discriminator):
-                dcgan_init(module)
+            projected = isinstance(self.discriminator, ProjectedDiscriminator)
+            for module in (self.generator, self.discriminator.heads if projected else self.discriminator):
+                dcgan_init(module)  # never the projected D's pretrained features or its fixed projections
+        if config.init_generator:  # fine-tuning: same architecture and config, or load_state_dict refuses
+            start = type(self.generator).from_pretrained(config.init_generator)
+            self.generator.load_state_dict(start.float().state_dict(), strict=True)
         self.averaged = copy.deepcopy(self.generator).eval().requires_grad_(False) if config.ema > 0 else None
         self.opt_g = adam(self.generator.parameters(), lr=config.lr)
-        self.opt_d = adam(self.discriminator.parameters(), lr=config.lr)
+        self.opt_d = adam((p for p in self.discriminator.parameters() if p.requires_grad), lr=config.lr)
         (images,) = data.sets
         self.batches = random_batches(images, batch_size=config.batch_size, generator=self.rng, paired=True)
 
@@ -150,6 +169,8 @@ class GANTrainer(Trainer):
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim, generator=self.rng).to(self.device)
         fake = self.generator(z)
+        if isinstance(self.discriminator, ProjectedDiscriminator):
+            return self._projected_step(real, fake)
 
         self.discriminator.requires_grad_(True)
         self_supervised = c.architecture == "fastgan" and c.recon_weight > 0
@@ -177,6 +198,33 @@ class GANTrainer(Trainer):
         self._update_average()
         return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
 
+    def _projected_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        """One D and one G update sharing a single feature pass over the (augmented) fakes.
+
+        The feature network is frozen, so D's update needs only detached features; G's update then
+        backpropagates through the same pass, judged by the just-updated heads.
+        """
+        c, disc = self.config, self.discriminator
+        with torch.no_grad():
+            real_features = disc.project(self._augment(real))
+        fake_features = disc.project(self._augment(fake))
+        disc.requires_grad_(True)
+        terms = {
+            "D_real": adversarial(disc.judge(real_features), target_real=True, mode=c.gan_mode),
+            "D_fake": adversarial(disc.judge([f.detach() for f in fake_features]), target_real=False, mode=c.gan_mode),
+        }
+        self.opt_d.zero_grad(set_to_none=True)
+        sum(terms.values()).backward()
+        self.opt_d.step()
+
+        disc.requires_grad_(False)
+        g_loss = adversarial(disc.judge(fake_features), target_real=True, mode=c.gan_mode, for_generator=True)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self._update_average()
+        return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
+
     @torch.no_grad()
     def _update_average(self) -> None:
         if self.averaged is None:
@@ -198,6 +246,11 @@ OPTIONS = (
     Option("augment", 'DiffAugment policy, e.g. "color,translation,cutout"; "" for none'),
     Option("ema", "generator weight averaging decay (0: off)"),
     Option("recon_weight", "FastGAN D reconstruction loss weight"),
+    Option(
+        "discriminator", "the family's own D, or Projected GAN's (frozen EfficientNet-Lite0)", choices=DISCRIMINATORS
+    ),
+    Option("feature_size", "projected D: side (px) the images are resized to for the feature network"),
+    Option("init_generator", "start G from this generator folder (fine-tuning)"),
 )
 
 
