@@ -37,26 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--licence", default=None, help="licence of the result (that of your images)")
 
 
-def base_folder(value: str | None, task: str) -> Path | None:
-    """A run folder to start from: a path, or the run folder a registry key's weights live in."""
-    from gan_demo.hub import CHECKPOINTS_DIR
-    from gan_demo.registry import Registry
-
-    if value is None:
-        return None
-    if Path(value).is_dir():
-        return Path(value)
-    entry = Registry().get(value, task)
-    source = next(iter(entry.weights.values()))
-    if not source.bundled:
-        raise ValueError(f"{entry.key} loads from a package or the Hub, not a run folder, so it cannot be a base yet")
-    return (CHECKPOINTS_DIR / source.bundled).parent
-
-
 def run(args: argparse.Namespace) -> int:
     from gan_demo.device import select_device
+    from gan_demo.registry import Registry
     from gan_demo.training.families import get_family
-    from gan_demo.training.finetune import FineTuneSpec, folder_problem, run_finetune
+    from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem, run_finetune
     from gan_demo.training.record import ModelCard
 
     family = get_family(args.family)
@@ -82,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         folders=folders,
         out=args.out,
         steps=args.steps,
-        base=base_folder(args.base, family.task),
+        base=base_run_folder(Registry(), args.base, family.task) if args.base else None,
         minutes=args.minutes,
         overrides=overrides,
         freeze_d=args.freeze_d,

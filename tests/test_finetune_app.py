@@ -83,3 +83,21 @@ def test_bad_fine_tune_requests_are_explained(app, tmp_path):
         start(client, files, "too-few", 2)
     with pytest.raises(Exception, match="already a model called 'emoji-fluent'"):
         start(client, upload_set(tmp_path / "ok"), "emoji-fluent", 2)
+    with pytest.raises(Exception, match="faces-dcgan is not in the list of choices"):  # bases: run folders only
+        client.predict(
+            "gan",
+            "faces-dcgan",
+            "names",
+            upload_set(tmp_path / "pk"),
+            [],
+            "from-package",
+            2,
+            5,
+            1e-4,
+            2,
+            ["color"],
+            1,
+            0.9,
+            None,
+            api_name="/finetune_start",
+        )

@@ -27,9 +27,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_demo.entries import RUN_RECORD
+from gan_demo.entries import CHECKPOINTS_DIR, RUN_RECORD
 from gan_demo.imaging import make_grid
-from gan_demo.tensors import from_signed_unit
+from gan_demo.registry import Registry
+from gan_demo.tensors import from_signed_unit, uint8_to_signed
 from gan_demo.training.families import get_family
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import StepLog, save_run
@@ -70,6 +71,20 @@ class Update:
     seconds: float
     preview: Image.Image | None = None  # a fresh preview grid, every `preview_every` steps
     message: str = ""  # e.g. a rollback
+
+
+def base_run_folder(registry: Registry, value: str, task: str) -> Path:
+    """The run folder a fine-tune starts from: a folder path, or the run folder of a registry key's weights.
+
+    Only models whose weights are a run folder (bundled under checkpoints/, or an earlier run) can be bases.
+    """
+    if Path(value).is_dir():
+        return Path(value)
+    entry = registry.get(value, task)
+    source = next(iter(entry.weights.values()))
+    if not source.bundled:
+        raise ValueError(f"{entry.key} loads from a package or the Hub, not a run folder, so it cannot be a base yet")
+    return (CHECKPOINTS_DIR / source.bundled).parent  # an absolute run path stays as it is
 
 
 def folder_problem(folder: Path, *, min_free_bytes: int = 200 * 2**20) -> str:
@@ -150,7 +165,7 @@ def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.I
     if family.task == "sample":
         z = torch.randn(count, network.latent_dim, generator=torch.Generator().manual_seed(0))
         return make_grid(from_signed_unit(network(z.to(trainer.device))), columns=(count + 1) // 2)
-    source = trainer.data.sets[0][:count].float() / 127.5 - 1.0
+    source = uint8_to_signed(trainer.data.sets[0][:count])
     outputs = from_signed_unit(network(source.to(trainer.device)))
     return make_grid(from_signed_unit(source) + outputs, columns=len(outputs))
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
 from gan_demo.imaging import make_grid
-from gan_demo.tensors import from_signed_unit
+from gan_demo.tensors import from_signed_unit, image_to_uint8, uint8_to_signed
 from gan_demo.training.augment import diff_augment
 from gan_demo.training.upload_pairs import pairs_from_named, pairs_from_photos, pairs_from_side_by_side
 from gan_demo.training.uploads import UploadReport, images_from_uploads, preview_paths, unpaired_from_uploads
@@ -49,11 +48,9 @@ def uploads_for(
 
 def _tensor(paths: list[Path]) -> torch.Tensor:
     """The images as one [N, 3, S, S] tensor in [-1, 1] (squashed to PREVIEW_SIZE², as training squares them)."""
-    arrays = [
-        np.asarray(Image.open(path).convert("RGB").resize((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.LANCZOS))
-        for path in paths
-    ]
-    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    size = (PREVIEW_SIZE, PREVIEW_SIZE)
+    pixels = [image_to_uint8(Image.open(path).resize(size, Image.Resampling.LANCZOS)) for path in paths]
+    return uint8_to_signed(torch.stack(pixels))
 
 
 def data_preview(report: UploadReport, *, augment: str = "", count: int = 6, seed: int = 0) -> Image.Image | None:

@@ -14,10 +14,9 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from gan_demo.hub import CHECKPOINTS_DIR
 from gan_demo.store import ModelStore
 from gan_demo.training.families import get_family
-from gan_demo.training.finetune import FineTuneSpec, folder_problem
+from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem
 from gan_demo.training.finetune_data import data_preview, uploads_for
 from gan_demo.training.record import ModelCard
 from gan_demo.training.uploads import UploadReport
@@ -37,13 +36,6 @@ def base_choices(store: ModelStore, family: str) -> list[tuple[str, str]]:
     task = get_family(family).task
     bases = [(e.title, e.key) for e in store.registry.entries(task) if e.source_kind in ("bundled", "run")]
     return [*bases, (SCRATCH, SCRATCH)]
-
-
-def _base_folder(store: ModelStore, key: str) -> Path | None:
-    if not key or key == SCRATCH:
-        return None
-    source = next(iter(store.registry.get(key).weights.values()))
-    return (CHECKPOINTS_DIR / source.bundled).parent  # an absolute run path stays as it is
 
 
 def _upload_folder(parent: Path, *, max_age_s: float = 86400.0) -> Path:
@@ -139,7 +131,9 @@ class FineTuneHandlers:
             folders=report.folders,
             out=self.runs_dir / name,
             steps=int(steps),
-            base=_base_folder(self.store, base),
+            base=None
+            if not base or base == SCRATCH
+            else base_run_folder(self.store.registry, base, get_family(family).task),
             minutes=float(minutes),
             overrides=overrides,
             freeze_d=int(freeze),
