@@ -51,7 +51,7 @@ class ModelEntry:
     task: Task
     title: str  # short label for dropdowns
     description: str  # one paragraph for the UI and `gan-demo models`
-    architecture: str  # name in gan_demo.models.ARCHITECTURES
+    architecture: str  # name in gan_demo.models.ARCHITECTURES (of every role unless role_architectures says)
     config: Mapping[str, Any]  # constructor keyword arguments (JSON values)
     weights: Mapping[str, WeightSource]  # network role → source: "generator", or "a2b" / "b2a"
     image_size: int  # the resolution it was trained at (px, square)
@@ -61,6 +61,11 @@ class ModelEntry:
     attributes: tuple[str, ...] = ()  # attribute names for StarGAN sliders
     options: TaskOptions | None = None  # the task's options type (gan_demo.specs); None: its defaults
     base_model: str | None = None  # key of the model a fine-tuned run started from
+    role_architectures: Mapping[str, str] = field(default_factory=dict)  # role → architecture, where it differs
+
+    def architecture_of(self, role: str) -> str:
+        """The architecture of one network role (e.g. a StarGAN's discriminator beside its generator)."""
+        return self.role_architectures.get(role, self.architecture)
 
     def __post_init__(self) -> None:
         task_spec = SPECS.get(self.task)
@@ -146,6 +151,7 @@ def entry_from_run(folder: str | os.PathLike, *, checkpoints_dir: Path | None = 
         attributes=tuple(model.get("attributes", ())),
         options=_options(model, folder),
         base_model=model.get("base_model"),
+        role_architectures=dict(model.get("role_architectures", {})),
     )
 
 

@@ -246,15 +246,14 @@ def load_network(
     except KeyError:
         raise ValueError(f"{entry.key} has no network {role!r}; it has: {', '.join(entry.weights)}") from None
     resolved = resolve_weights(source, explicit=explicit, checkpoints_dir=checkpoints_dir)
-    module = build_module(entry.architecture, _config_for(entry, resolved))
+    architecture = entry.architecture_of(role)
+    module = build_module(architecture, _config_for(entry, resolved))
     expected = module.state_dict()
     state = adapt("native" if resolved.native else source.layout, read_state_dict(resolved, source), expected)
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as error:
-        raise WeightsInvalid(
-            f"{resolved.origin} does not fit {entry.architecture} {dict(entry.config)}: {error}"
-        ) from None
+        raise WeightsInvalid(f"{resolved.origin} does not fit {architecture} {dict(entry.config)}: {error}") from None
     bad = [
         name
         for name, tensor in module.state_dict().items()

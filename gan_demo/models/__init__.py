@@ -14,6 +14,7 @@ from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_demo.models.efficientnet_lite import EfficientNetLite0
 from gan_demo.models.fastgan import FastGANDiscriminator, FastGANGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
+from gan_demo.models.stargan import StarGANDiscriminator, StarGANGenerator
 from gan_demo.models.style_features import VGG19Features
 from gan_demo.models.unet import HugganUnetGenerator, UnetGenerator
 
@@ -26,6 +27,8 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "patch_discriminator": PatchDiscriminator,
     "unet_generator": UnetGenerator,
     "huggan_unet_generator": HugganUnetGenerator,
+    "stargan_generator": StarGANGenerator,
+    "stargan_discriminator": StarGANDiscriminator,
     "efficientnet_lite0": EfficientNetLite0,  # feature networks for style transfer
     "vgg19_features": VGG19Features,
 }
@@ -53,6 +56,8 @@ __all__ = [
     "HugganUnetGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",
+    "StarGANDiscriminator",
+    "StarGANGenerator",
     "UnetGenerator",
     "VGG19Features",
     "build_module",

@@ -68,6 +68,37 @@ def timm_vgg(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Ten
     }
 
 
+def stargan_rekeyed(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]) -> StateDict:
+    """Lornatang/StarGAN-PyTorch files (the `goodfellowliu/StarGAN-PyTorch` Hub mirror): yunjey's generator
+    split into `first_layer`, `down_sampling`, `trunk`, `up_sampling`, `last_layer`, the same tensors in the
+    same order. Renamed onto yunjey's flat `main.N`; residual blocks keep their inner `main.{0,1,3,4}`."""
+    state = _strip_prefixes(state)
+    blocks = len({key.split(".")[1] for key in state if key.startswith("trunk.")})
+    up = 9 + blocks  # yunjey: 0–2 first layer, 3–8 down-sampling, 9… residual blocks, then up-sampling
+    offsets = {"first_layer": 0, "down_sampling": 3, "up_sampling": up, "last_layer": up + 6}
+    renamed: StateDict = {}
+    for key, value in state.items():
+        part, index, rest = key.split(".", 2)
+        if part == "trunk":
+            renamed[f"main.{9 + int(index)}.{rest}"] = value
+        elif part in offsets:
+            renamed[f"main.{offsets[part] + int(index)}.{rest}"] = value
+        else:
+            renamed[key] = value  # unknown: left for the strict load to report
+    return _with_norm_counters(renamed, expected)
+
+
+def stargan(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]) -> StateDict:
+    """yunjey/stargan `200000-G.ckpt` / `-D.ckpt` (and Lornatang's discriminator): our module names already."""
+    return _with_norm_counters(_strip_prefixes(state), expected)
+
+
+def _with_norm_counters(state: StateDict, expected: Mapping[str, torch.Tensor]) -> StateDict:
+    """Files saved before PyTorch 0.4.1 lack norm layers' `num_batches_tracked` counters (never used here)."""
+    missing = [key for key in expected if key.endswith(".num_batches_tracked") and key not in state]
+    return {**state, **{key: torch.zeros((), dtype=torch.long) for key in missing}}
+
+
 LAYOUTS: dict[str, Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tensor]], StateDict]] = {
     "native": native,
     "junyanz": junyanz,
@@ -75,6 +106,8 @@ LAYOUTS: dict[str, Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tens
     "dcgan_tutorial": dcgan_tutorial,
     "huggan_dcgan": huggan_dcgan,
     "timm_vgg": timm_vgg,
+    "stargan": stargan,
+    "stargan_rekeyed": stargan_rekeyed,
 }
 
 

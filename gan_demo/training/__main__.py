@@ -63,7 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     for family in FAMILIES.values():
         command = sub.add_parser(family.name, help=family.summary)
         for name, help_text in family.data.folders:
-            command.add_argument(f"--{name.replace('_', '-')}", type=Path, required=True, help=help_text)
+            flag = f"--{name.replace('_', '-')}"
+            if family.data.variadic:  # NAME=DIR values
+                command.add_argument(flag, nargs="+", required=True, metavar="NAME=DIR", help=help_text)
+            else:
+                command.add_argument(flag, type=Path, required=True, help=help_text)
         for option in family.options:
             _add_option(command, family.config, option)
         _common(command)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from gan_demo.training import cyclegan, gan, pix2pix
+from gan_demo.training import cyclegan, gan, pix2pix, stargan
 from gan_demo.training.family import Family
 
-FAMILIES: dict[str, Family] = {family.name: family for family in (gan.FAMILY, pix2pix.FAMILY, cyclegan.FAMILY)}
+FAMILIES: dict[str, Family] = {
+    family.name: family for family in (gan.FAMILY, pix2pix.FAMILY, cyclegan.FAMILY, stargan.FAMILY)
+}
 
 
 def get_family(name: str) -> Family:

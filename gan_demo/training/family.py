@@ -85,6 +85,7 @@ class Trainer(ABC):
     """One family's networks, optimisers and batch stream; `step()` is one optimisation step."""
 
     inference_roles: tuple[str, ...] = ("generator",)  # the roles `export()` returns
+    attributes: tuple[str, ...] = ()  # the label names of a conditional generator (StarGAN's domains)
 
     def __init__(self, data: TrainingData, *, seed: int, device: torch.device) -> None:
         self.data = data

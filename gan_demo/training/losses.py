@@ -141,3 +141,50 @@ def paired_reconstruction_terms(
             raise ValueError("lambda_perceptual > 0 needs a perceptual distance (e.g. FeatureDistance)")
         terms["G_perceptual"] = lambda_perceptual * perceptual(fake, target)
     return terms
+
+
+def stargan_discriminator_terms(
+    *,
+    real_logits: torch.Tensor,  # D_src(x)
+    fake_logits: torch.Tensor,  # D_src(G(x, c))
+    real_class_logits: torch.Tensor,  # D_cls(x), [N, domains]
+    source_domains: torch.Tensor,  # c', the domain of each real image: [N] indices
+    gradient_penalty: torch.Tensor | None,  # λ_gp-weighted, or None without one
+    mode: str = "wgan",
+    lambda_cls: float = 1.0,  # the paper's λ_cls
+) -> Terms:
+    """StarGAN eq. (5), L_D = −L_adv + λ_cls L_cls^r, with WGAN-GP's adversarial term (eq. 8) by default."""
+    terms = {
+        "D_real": adversarial(real_logits, target_real=True, mode=mode),
+        "D_fake": adversarial(fake_logits, target_real=False, mode=mode),
+        "D_cls": lambda_cls * F.cross_entropy(real_class_logits, source_domains),  # domain of a real image
+    }
+    if gradient_penalty is not None:
+        terms["D_gp"] = gradient_penalty
+    return terms
+
+
+def stargan_generator_terms(
+    *,
+    real: torch.Tensor,  # x
+    fake_logits: torch.Tensor,  # D_src(G(x, c))
+    fake_class_logits: torch.Tensor,  # D_cls(G(x, c))
+    target_domains: torch.Tensor,  # c: [N] indices
+    reconstruction: torch.Tensor,  # G(G(x, c), c')
+    mode: str = "wgan",
+    lambda_cls: float = 1.0,  # the paper's λ_cls
+    lambda_rec: float = 10.0,  # the paper's λ_rec
+) -> Terms:
+    """StarGAN eq. (6), L_G = L_adv + λ_cls L_cls^f + λ_rec L_rec (eq. 4: ‖x − G(G(x, c), c')‖₁)."""
+    return {
+        "G_gan": adversarial(fake_logits, target_real=True, mode=mode, for_generator=True),
+        "G_cls": lambda_cls * F.cross_entropy(fake_class_logits, target_domains),
+        "G_rec": lambda_rec * F.l1_loss(reconstruction, real),
+    }
+
+
+def masked_l1(fake: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean ‖fake − target‖₁ over the images where mask ([N] bool) is true; 0 where none is."""
+    if not mask.any():
+        return fake.sum() * 0.0  # keeps the graph (and the term's name in the log)
+    return F.l1_loss(fake[mask], target[mask])

@@ -43,7 +43,7 @@ def model_block(
 ) -> dict[str, Any]:
     """The registry fields of the networks this run exports (see gan_demo.entries.REQUIRED)."""
     roles = list(trainer.inference_roles)
-    data = ", ".join(str(folder) for folder in folders.values())
+    data = ", ".join(str(folder) for value in folders.values() for folder in _as_list(value))
     block: dict[str, Any] = {
         "task": family.task,
         "title": card.title or f"{name} ({family.name})",
@@ -57,7 +57,17 @@ def model_block(
     }
     if directions := family.directions(folders):
         block["directions"] = directions
+    networks = trainer.networks()
+    others = {role: architecture_name(networks[role]) for role in roles[1:]}
+    if others := {role: name for role, name in others.items() if name != block["architecture"]}:
+        block["role_architectures"] = others
+    if trainer.attributes:
+        block["attributes"] = list(trainer.attributes)
     return block
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def run_record(
