@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--data", type=Path, required=True, help="images (gan), inputs (pix2pix) or domain A")
     parser.add_argument("--target", type=Path, default=None, help="pix2pix: outputs with the same file names")
     parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images")
-    parser.add_argument("--out", type=Path, required=True, help="run folder to write; its name is the model's key")
+    parser.add_argument("--out", type=Path, default=None, help="run folder to write; its name is the model's key")
+    parser.add_argument(
+        "--resume", type=Path, default=None, help="go on from this run's last save (its settings; --out: it)"
+    )
+    parser.add_argument("--keep-last", type=int, default=2, help="checkpoints kept in OUT/checkpoints, plus the best")
     parser.add_argument("--steps", type=int, default=1000, help="optimisation steps at most (default 1000)")
     parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the base's)")
@@ -52,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
         folders[name] = getattr(args, flag)
     if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
         raise ValueError("--steps must be at least 1 and --minutes positive")
+    if args.keep_last < 1:
+        raise ValueError(f"--keep-last must be at least 1 (the newest checkpoint), got {args.keep_last}")
+    args.out = args.out or args.resume
+    if args.out is None:
+        raise ValueError("give --out RUN_FOLDER (or --resume RUN_FOLDER to go on with a saved run)")
     if problem := folder_problem(args.out.parent):
         raise OSError(f"the run cannot be saved: {problem}")
     overrides = {
@@ -67,13 +76,15 @@ def run(args: argparse.Namespace) -> int:
         folders=folders,
         out=args.out,
         steps=args.steps,
-        base=base_run_folder(Registry(), args.base, family.task) if args.base else None,
+        base=base_run_folder(Registry(), args.base, family.task) if args.base and not args.resume else None,
         minutes=args.minutes,
         overrides=overrides,
         freeze_d=args.freeze_d,
         card=card,
         preview_every=10**9,  # no previews on the command line
         command=sys.argv[2:] if len(sys.argv) > 2 else [],
+        resume=args.resume,
+        keep_last=args.keep_last,
     )
     bar = ProgressLine()
     folder = run_finetune(spec, device=select_device(args.device), on_update=bar.show)

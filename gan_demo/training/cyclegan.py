@@ -160,4 +160,5 @@ FAMILY = Family(
         "a2b": f"{folders['domain_a'].name} → {folders['domain_b'].name}",
         "b2a": f"{folders['domain_b'].name} → {folders['domain_a'].name}",
     },
+    best_terms=("cycle_a", "cycle_b"),  # cycle consistency, both ways
 )

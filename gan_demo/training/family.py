@@ -12,6 +12,12 @@ Randomness is private to each run (a server may train for one user while samplin
 order, flips, crops, latents and augmentation draw from `RunRandom.generator`; what PyTorch only draws from
 its global generator (layer initialisation, dropout) runs inside `RunRandom.global_state()`, which swaps
 the run's own state in and the caller's back out.
+
+A run can be resumed exactly: `Trainer.training_state()` gathers, as tensors and plain containers only (so
+`torch.load(..., weights_only=True)` reads it), the state of every stateful attribute of the trainer found
+by duck typing (anything with `state_dict`/`load_state_dict`: networks, weight averages, optimisers, LR
+schedulers, batch streams, image histories; lists of them too), its integer counters, and the run's random
+streams. A family gets this for free; it only names, in `stateless`, attributes not to save.
 """
 
 from __future__ import annotations
@@ -80,12 +86,25 @@ class RunRandom:
             yield
             self._states = self._read_states()
 
+    def state_dict(self) -> dict[str, Any]:
+        """Both streams' positions, to continue a run exactly (tensors only)."""
+        return {"generator": self.generator.get_state(), "global": list(self._states)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from `state_dict()`; the generator object stays the same (batch streams hold it)."""
+        saved = tuple(state["global"])
+        if len(saved) != len(self._states):
+            raise ValueError(f"the saved random state is for another kind of device than {self.device}")
+        self.generator.set_state(state["generator"])
+        self._states = saved
+
 
 class Trainer(ABC):
     """One family's networks, optimisers and batch stream; `step()` is one optimisation step."""
 
     inference_roles: tuple[str, ...] = ("generator",)  # the roles `export()` returns
     attributes: tuple[str, ...] = ()  # the label names of a conditional generator (StarGAN's domains)
+    stateless: tuple[str, ...] = ("data", "device", "random", "rng", "config")  # attributes a resume rebuilds
 
     def __init__(self, data: TrainingData, *, seed: int, device: torch.device) -> None:
         self.data = data
@@ -125,6 +144,48 @@ class Trainer(ABC):
         """What a run folder holds: every trained network, with the exported ones in their inference roles."""
         return {**self.networks(), **self.export()}
 
+    def training_state(self) -> dict[str, Any]:
+        """Everything a resumed run needs to go on exactly as if uninterrupted (see the module docstring)."""
+        return {
+            "objects": {name: obj.state_dict() for name, obj in self.state_objects().items()},
+            "counters": {name: value for name, value in vars(self).items() if _is_counter(name, value, self)},
+            "random": self.random.state_dict(),
+        }
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        """Continue from `training_state()` of a trainer built the same way (same family, config and data)."""
+        objects, saved = self.state_objects(), state["objects"]
+        if set(objects) != set(saved):
+            missing, extra = sorted(set(objects) - set(saved)), sorted(set(saved) - set(objects))
+            raise ValueError(f"the saved training state does not fit this trainer: lacks {missing}, has {extra}")
+        for name, obj in objects.items():
+            obj.load_state_dict(saved[name])
+        for name, value in state["counters"].items():
+            setattr(self, name, int(value))
+        self.random.load_state_dict(state["random"])
+
+    def state_objects(self) -> dict[str, Any]:
+        """Attributes with a state_dict, by name ("schedulers.0" for the items of a list)."""
+        found: dict[str, Any] = {}
+        for name, value in vars(self).items():
+            items = list(value) if isinstance(value, list | tuple) else [value]
+            if name in self.stateless or not items or not all(_has_state(item) for item in items):
+                continue
+            if isinstance(value, list | tuple):
+                found |= {f"{name}.{index}": item for index, item in enumerate(items)}
+            else:
+                found[name] = value
+        return found
+
+
+def _has_state(value: Any) -> bool:
+    return callable(getattr(value, "state_dict", None)) and callable(getattr(value, "load_state_dict", None))
+
+
+def _is_counter(name: str, value: Any, trainer: Trainer) -> bool:
+    """An integer attribute (e.g. StarGAN's count of critic steps), saved with the state."""
+    return isinstance(value, int) and not isinstance(value, bool) and name not in trainer.stateless
+
 
 @dataclass(frozen=True)
 class Option:
@@ -146,6 +207,7 @@ class Family:
     options: tuple[Option, ...]  # the config fields a user may set (the rest keep their defaults)
     build: Callable[..., Trainer]  # build(config, data, *, steps, device) -> Trainer
     directions: Callable[[dict[str, Path]], dict[str, str]] = lambda folders: {}  # translate: role → "a → b"
+    best_terms: tuple[str, ...] = ()  # loss terms whose mean between saves picks the best checkpoint (lowest)
 
 
 def train(
@@ -157,8 +219,20 @@ def train(
     device: torch.device,
     split: Path | None = None,
     max_seconds: float | None = None,
+    start: tuple[int, float] = (0, 0.0),  # steps and seconds already done (a resumed run)
 ) -> tuple[Trainer, Iterator[StepLog]]:
-    """Load `folders` (minus the held-out names of `split`), build the trainer, and the iterator of its steps."""
+    """Load `folders` (minus the held-out names of `split`), build the trainer, and the iterator of its steps.
+
+    A resumed run loads its training state into the trainer before asking for the first step.
+    """
     data = family.data.load(folders, size=config.size, split=split, min_count=config.batch_size)
     trainer = family.build(config, data, steps=steps, device=device)
-    return trainer, fit(lambda _: trainer.step(), steps=steps, max_seconds=max_seconds, extra=data.summary)
+    logs = fit(
+        lambda _: trainer.step(),
+        steps=steps,
+        max_seconds=max_seconds,
+        extra=data.summary,
+        start=start[0],
+        seconds=start[1],
+    )
+    return trainer, logs

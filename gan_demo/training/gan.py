@@ -262,4 +262,5 @@ FAMILY = Family(
     task="sample",
     options=OPTIONS,
     build=lambda config, data, *, steps, device: GANTrainer(config, data, device=device),
+    best_terms=("G_gan",),  # no reconstruction term: how well G fooled D lately, a weak signal
 )

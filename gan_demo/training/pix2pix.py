@@ -54,6 +54,8 @@ class Pix2PixConfig:
 class Pix2PixTrainer(Trainer):
     """One optimisation step of D then G on a paired batch (source → target)."""
 
+    stateless = (*Trainer.stateless, "perceptual")  # a frozen pretrained network, rebuilt on resume
+
     def __init__(self, config: Pix2PixConfig, data: TrainingData, *, total_steps: int, device: torch.device) -> None:
         super().__init__(data, seed=config.seed, device=device)
         with self.random.global_state():  # layers initialise from the global generator
@@ -164,4 +166,5 @@ FAMILY = Family(
     task="sketch",
     options=OPTIONS,
     build=lambda config, data, *, steps, device: Pix2PixTrainer(config, data, total_steps=steps, device=device),
+    best_terms=("G_L1",),  # the weighted L1 distance to the targets
 )

@@ -230,4 +230,5 @@ FAMILY = Family(
     task="attributes",
     options=OPTIONS,
     build=lambda config, data, *, steps, device: StarGANTrainer(config, data, total_steps=steps, device=device),
+    best_terms=("G_rec",),  # reconstruction G(G(x, c), c_x) ≈ x, on the G steps
 )
