@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         freeze_d=args.freeze_d,
         card=card,
         preview_every=10**9,  # no previews on the command line
-        command=sys.argv[2:] if len(sys.argv) > 2 else [],
+        command=_command(args),
         resume=args.resume,
         keep_last=args.keep_last,
     )
@@ -91,6 +91,27 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     print(folder)
     return 0
+
+
+def _command(args: argparse.Namespace) -> list[str]:
+    """The arguments after `gan-demo finetune` that repeat this run (for its record and card)."""
+    given = {
+        "--from": args.base,
+        "--data": args.data,
+        "--target": args.target,
+        "--data-b": args.data_b,
+        "--out": args.out,
+        "--steps": args.steps,
+        "--minutes": args.minutes,
+        "--lr": args.lr,
+        "--batch-size": args.batch_size,
+        "--augment": args.augment,
+        "--freeze-d": args.freeze_d or None,
+        "--seed": args.seed,
+        "--title": args.title or None,
+        "--licence": args.licence,
+    }
+    return [args.family, *(part for flag, value in given.items() if value is not None for part in (flag, str(value)))]
 
 
 class ProgressLine:

@@ -53,6 +53,20 @@ def finish(page, name: str) -> None:
     assert not page.errors, f"console errors on {name}: {page.errors}"
 
 
+def assert_loss_lines(panel) -> None:
+    """The loss plot draws one coloured line per term of the sampler's run (G_gan, D_recon, D_real, D_fake)."""
+    strokes = panel.locator(".mark-line path")  # the tab's one plot
+    strokes.nth(3).wait_for(timeout=10_000)
+    colours = [path.get_attribute("stroke") for path in strokes.all()]
+    assert len(colours) == 4 and all(colours) and len(set(colours)) == 4, colours
+    block = panel.locator(".block:has(.mark-line)").last.bounding_box()
+    names = panel.locator(".role-legend-label text")
+    assert sorted(name.text_content() for name in names.all()) == ["D_fake", "D_real", "D_recon", "G_gan"]
+    for name in names.all():  # inside the block, not cut off by its bottom edge
+        box = name.bounding_box()
+        assert block["y"] <= box["y"] and box["y"] + box["height"] <= block["y"] + block["height"], (box, block)
+
+
 def test_sample_tab_generates_a_grid_and_runs_an_example_row(page):
     panel = open_tab(page, "Sample")
     panel.get_by_role("button", name="Generate").click()
@@ -130,12 +144,17 @@ def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(pag
     steps = panel.get_by_label("number input for Steps")
     steps.fill("3")
     steps.press("Enter")
+    panel.get_by_role("button", name="Estimate time").click()
+    panel.get_by_text("3 steps take about").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.screenshot(path=str(SHOTS / "finetune-estimate.png"), full_page=True)
     panel.get_by_role("button", name="Start").click()
     panel.get_by_text("saved as browser-run").wait_for(timeout=RESULT_TIMEOUT_MS)
+    assert_loss_lines(panel)
     page.reload(wait_until="load")  # the job id lives in the browser: the page reattaches
     page.get_by_role("tab").first.wait_for()
     panel = open_tab(page, "Fine-tune")
     panel.get_by_text("step 3 of 3").wait_for(timeout=10_000)
+    assert_loss_lines(panel)
     finish(page, "finetune")
     panel = open_tab(page, "Sample")
     panel.get_by_label("Model").first.click()

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from gan_demo.device import select_device
-from gan_demo.training.checkpoints import RunWriter, read_resume
+from gan_demo.training.checkpoints import Resumed, RunWriter, read_resume
 from gan_demo.training.families import FAMILIES
 from gan_demo.training.family import Option, Trainer, train
 from gan_demo.training.loop import LossHistory, StepLog
@@ -107,6 +107,19 @@ def _drive(trainer: Trainer, logs, args: argparse.Namespace, record, writer: Run
     return log
 
 
+def _resumed(args: argparse.Namespace, family, config) -> Resumed | None:
+    """The saved run to go on from (None for a new run); exits 2 with one line when it cannot be."""
+    if args.resume is None:
+        return None
+    try:
+        resumed = read_resume(args.resume)
+        resumed.check(family, config)
+    except ValueError as error:
+        print(f"python -m gan_demo.training: cannot resume: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return resumed
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(argv if argv is not None else sys.argv[1:])
     parser = _parser()
@@ -119,12 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     device = select_device(args.device)
     family = FAMILIES[args.family]
     config = _config(family.config, args)
-    resumed = read_resume(args.resume) if args.resume else None
-    if resumed:
-        resumed.check(family, config)
+    resumed = _resumed(args, family, config)
     folders = {name: getattr(args, name) for name, _ in family.data.folders}
     max_seconds = args.minutes * 60 if args.minutes else None
-    start = (resumed.step, resumed.seconds) if resumed else (0, 0.0)
+    start = resumed.start if resumed else (0, 0.0)
     trainer, logs = train(
         family, config, folders, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds, start=start
     )
@@ -137,9 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     model = (
         resumed.record["model"] if resumed else model_block(family, trainer, folders, config, card, name=args.out.name)
     )
-    writer = RunWriter(args.out, family, keep_last=args.keep_last, keep_every=args.keep_every)
-    if resumed:
-        writer.best, writer.resumed_at = resumed.best, [*resumed.resumed_at, resumed.step]
+    writer = RunWriter.going_on(args.out, family, resumed, keep_last=args.keep_last, keep_every=args.keep_every)
 
     def record(log: StepLog) -> dict:
         result = run_record(family, config, argv, device, log, model)

@@ -63,6 +63,11 @@ class Resumed:
     trainer: dict[str, Any]  # Trainer.training_state()
     record: dict[str, Any]  # the folder's run.json: its model block (title, licence…) stays the run's
 
+    @property
+    def start(self) -> tuple[int, float]:
+        """The steps and seconds already done."""
+        return self.step, self.seconds
+
     def check(self, family: Family, config: Any) -> None:
         """Refuse to go on with another family or other settings (the networks and optimisers would not fit)."""
         if family.name != self.family:
@@ -110,6 +115,13 @@ class RunWriter:
     best: dict[str, Any] | None = None  # {"step", "value", "criterion"} of the best save so far
     resumed_at: list[int] = field(default_factory=list)
     _window: list[float] = field(default_factory=list)  # best-criterion values since the previous save
+
+    @classmethod
+    def going_on(cls, folder: Path, family: Family, resumed: Resumed | None, **options: Any) -> RunWriter:
+        """A writer for a new run, or one that goes on from `resumed` (its best so far, its resume steps)."""
+        if resumed is None:
+            return cls(folder, family, **options)
+        return cls(folder, family, best=resumed.best, resumed_at=[*resumed.resumed_at, resumed.step], **options)
 
     def __post_init__(self) -> None:
         if self.keep_last < 1:

@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import json
 import math
+import shlex
 import shutil
 import tempfile
 import time
@@ -239,11 +240,9 @@ def run_finetune(
         else model_block(family, trainer, spec.folders, run.config, card, name=spec.out.name)
     )
     record = _recorder(run, spec, device, model)
-    writer = RunWriter(spec.out, family, keep_last=spec.keep_last)
+    writer = RunWriter.going_on(spec.out, family, resumed, keep_last=spec.keep_last)
     history = resumed.history if resumed else LossHistory()
-    if resumed:
-        writer.best, writer.resumed_at = resumed.best, [*resumed.resumed_at, resumed.step]
-    start = (resumed.step, resumed.seconds) if resumed else (0, 0.0)
+    start = resumed.start if resumed else (0, 0.0)
     rows = history.rows() if resumed else None
     on_update(Update(start[0], spec.steps, {}, start[1], preview_grid(family, trainer), "started", history=rows))
     log = _train(
@@ -266,7 +265,7 @@ def run_finetune(
 def _recorder(run: PreparedRun, spec: FineTuneSpec, device: torch.device, model: dict) -> Callable:
     def record(log: StepLog) -> dict[str, Any]:
         result = run_record(run.family, run.config, spec.command, device, log, model)
-        result["command"] = "gan-demo finetune " + " ".join(spec.command) if spec.command else "the Fine-tune tab"
+        result["command"] = "gan-demo finetune " + shlex.join(spec.command) if spec.command else "the Fine-tune tab"
         if run.resumed is not None:
             result["command"] = run.resumed.command
         result["finetune"] = {"base": str(run.base) if run.base else None, "freeze_d": run.freeze_d}

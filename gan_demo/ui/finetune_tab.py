@@ -130,7 +130,16 @@ def _settings_column() -> SimpleNamespace:
 def _job_column(runs_dir: Path) -> SimpleNamespace:
     """The job's status, loss curves and preview, and the saved runs."""
     status = gr.Markdown(status_markdown(None, 0))
-    plot = gr.LinePlot(None, x="step", y="loss", color="term", label="Loss terms", height=260)  # no empty frame
+    plot = gr.LinePlot(  # no empty frame (see finetune_jobs.plot_value); a shown label would push the legend
+        None,  # out of the block's bottom edge in Gradio 6.31, so the title is the chart's own
+        x="step",
+        y="loss",
+        color="term",
+        title="Loss terms",
+        label="Loss terms",
+        show_label=False,
+        height=280,
+    )
     preview = gr.Image(
         label="Preview (fixed seeds, or the first inputs translated)", type="pil", interactive=False, height=320
     )
