@@ -13,6 +13,7 @@ import torch
 
 from gan_demo.training.checkpoints import read_resume
 from gan_demo.training.estimate import StepTiming, measure_steps
+from gan_demo.training.family import train
 from gan_demo.training.finetune import FineTuneFailed, FineTuneSpec, Update, run_finetune
 from gan_demo.training.worker import TrainingWorker
 from tests.test_finetune import emoji_fluent_spec, images, wait_for
@@ -121,3 +122,31 @@ def test_the_worker_refuses_an_estimate_while_a_job_runs_and_a_job_waits_for_an_
     thread.join(5)
     wait_for(lambda: second.state == "done")
     assert results == [StepTiming(0.5, 3, 0.1)]
+
+
+def test_a_rollback_halves_the_rate_for_good_even_under_a_schedule(tmp_path):
+    from gan_demo.training.finetune import _restore, _snapshot
+    from gan_demo.training.pix2pix import FAMILY as PIX2PIX
+    from gan_demo.training.pix2pix import Pix2PixConfig
+    from tests.test_training import make_pairs
+
+    source, target = make_pairs(tmp_path)
+    config = Pix2PixConfig(size=32, num_downs=5, base_channels=2, disc_channels=2, batch_size=2)
+    trainer, _ = train(PIX2PIX, config, {"source": source, "target": target}, steps=10, device=CPU)
+    _restore(trainer, _snapshot(trainer))
+    trainer.step()  # the schedule steps after every update
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(config.lr / 2)
+
+
+def test_the_worker_shows_a_resumed_jobs_earlier_curve_first(tmp_path):
+    earlier = [{"step": 1.0, "G": 2.0}, {"step": 2.0, "G": 1.5}]
+
+    def resumed(spec, *, device, should_stop, on_update):
+        on_update(Update(2, 3, {}, 1.0, history=earlier))
+        on_update(Update(3, 3, {"G": 1.0}, 1.5))
+        return spec.out
+
+    worker = TrainingWorker(device=CPU, trainer=resumed)
+    job = worker.submit(FineTuneSpec(family="gan", folders={}, out=tmp_path / "r", steps=3, resume=tmp_path / "r"))
+    wait_for(lambda: job.state == "done")
+    assert [point["step"] for point in job.history] == [1.0, 2.0, 3.0]

@@ -102,3 +102,12 @@ def test_an_estimate_while_a_job_runs_is_refused_with_a_message(tmp_path):
     estimate = user_errors(handlers(tmp_path, StandInWorker(busy=True)).estimate)
     with pytest.raises(gr.Error, match="a training job is running or waiting"):
         estimate("gan", "emoji-fluent", "names", uploads(tmp_path / "u"), [], *SETTINGS)
+
+
+def test_the_runs_list_skips_a_save_in_progress(tmp_path):
+    from gan_demo.ui.finetune_jobs import run_keys
+
+    for name in ("mine", ".mine-x1y2", ".mine-x1y2-old"):  # save_run's staging and retired folders
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text("{}")
+    assert run_keys(tmp_path) == ["mine"]

@@ -48,7 +48,9 @@ def _upload_folder(parent: Path, *, max_age_s: float = 86400.0) -> Path:
 
 
 def run_keys(runs_dir: Path) -> list[str]:
-    return sorted(record.parent.name for record in runs_dir.glob("*/run.json")) if runs_dir.is_dir() else []
+    """The runs saved under `runs_dir` (a save in progress is a hidden folder, never listed)."""
+    records = runs_dir.glob("*/run.json") if runs_dir.is_dir() else []
+    return sorted(record.parent.name for record in records if not record.parent.name.startswith("."))
 
 
 def status_markdown(job: Job | None, position: int) -> str:
