@@ -86,7 +86,7 @@ def test_an_estimate_times_a_few_real_steps_after_a_warm_up(tmp_path):
 def test_the_estimate_says_how_long_the_steps_take_and_where_the_budget_stops_them():
     timing = StepTiming(seconds_per_step=2.0, timed_steps=3, setup_seconds=1.2)
     text = timing.summary(300, 5)
-    assert text.startswith("about 2.00 s per step (3 steps timed after a warm-up; loading took 1 s)")
+    assert text.startswith("about 2.00 s per step (3 steps timed after a warm-up; loading took 1.2 s)")
     assert "300 steps take about 10.0 min" in text and "5-minute budget stops the run near step 150" in text
     assert "budget" not in timing.summary(30, 5)  # 60 s: inside the budget
 

@@ -31,7 +31,7 @@ class StepTiming:
         per = f"about {self.seconds_per_step:.2f} s per step"
         how = f"{self.timed_steps} steps timed after a warm-up" if self.timed_steps else "the first step alone"
         total = steps * self.seconds_per_step
-        text = f"{per} ({how}; loading took {self.setup_seconds:.0f} s): {steps} steps take about {_span(total)}"
+        text = f"{per} ({how}; loading took {self.setup_seconds:.1f} s): {steps} steps take about {_span(total)}"
         if minutes is not None and total > minutes * 60:
             text += f"; the {minutes:g}-minute budget stops the run near step {self.steps_within(minutes)}"
         return text + ". Saves and previews add a little."
