@@ -1,0 +1,164 @@
+"""Attribute and domain editing with a StarGAN generator: slider values in, edited image out.
+
+A model's label vector is either a set of domains (one-hot in training: `exclusive`, one group, missing
+names are 0) or independent binary attributes (CelebA's hair colours, sex, age), some of which form groups
+that behave as one choice (raising one hair colour lowers the others). Values are continuous: a mix of two
+domains, or an attribute pushed past 0 or 1 within the model's bounded range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from gan_demo.faces import Square, crop_square, frame_face, paste_square
+from gan_demo.specs import AttributeOptions
+from gan_demo.tensors import from_signed_unit, to_signed_unit
+
+MAX_STRIP_FRAMES = 32
+
+
+@dataclass(frozen=True)
+class AttributeSpace:
+    names: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]  # attributes that move together (an exclusive model: all of them)
+    low: float  # the range a value may take
+    high: float
+    exclusive: bool  # domains: the estimate is a softmax, and names not given are 0
+
+    @classmethod
+    def of(cls, names: Sequence[str], options: AttributeOptions) -> AttributeSpace:
+        groups = tuple(tuple(group.split("|")) for group in options.groups)
+        unknown = sorted({name for group in groups for name in group} - set(names))
+        if unknown:
+            raise ValueError(f"attribute groups name {', '.join(unknown)}, which the model does not have")
+        if options.exclusive:
+            groups = (tuple(names),)
+        if not options.low < options.high:
+            raise ValueError(f"attribute range must have low < high, got {options.low} … {options.high}")
+        return cls(tuple(names), groups, options.low, options.high, options.exclusive)
+
+    def group_of(self, name: str) -> tuple[str, ...]:
+        return next((group for group in self.groups if name in group), (name,))
+
+    def check(self, name: str, value: float) -> float:
+        """The value as a float, or ValueError naming the attribute, the valid names or the range."""
+        if name not in self.names:
+            raise ValueError(f"unknown attribute {name!r}; this model has: {', '.join(self.names)}")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected a number, got {value!r}") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value}")
+        if not self.low <= value <= self.high:
+            raise ValueError(f"{name}={value:g} is outside the allowed range {self.low:g} … {self.high:g}")
+        return value
+
+
+def label_vector(
+    space: AttributeSpace, values: Mapping[str, float], *, start: Sequence[float] | None = None
+) -> list[float]:
+    """The label vector for `values` (checked); names not given keep `start` (default: all 0)."""
+    vector = dict(zip(space.names, start or [0.0] * len(space.names), strict=True))
+    for name, value in values.items():
+        vector[name] = space.check(name, value)
+    return [vector[name] for name in space.names]
+
+
+def move_slider(space: AttributeSpace, current: Sequence[float], name: str, value: float) -> list[float]:
+    """Set one value; the others of its group give way so that the group sums to at most 1.
+
+    Raising "Blond_Hair" to 0.8 leaves at most 0.2 for the other hair colours (shared in their proportions);
+    values above 1 (extrapolation) leave nothing. Lowering a value changes nothing else.
+    """
+    vector = dict(zip(space.names, current, strict=True))
+    vector[name] = space.check(name, value)
+    others = [other for other in space.group_of(name) if other != name]
+    room = max(0.0, 1.0 - max(0.0, vector[name]))
+    total = sum(max(0.0, vector[other]) for other in others)
+    if total > room:
+        for other in others:
+            vector[other] = max(0.0, vector[other]) * room / total if total else 0.0
+    return [vector[n] for n in space.names]
+
+
+def _batch(image: Image.Image, size: int, device: torch.device) -> torch.Tensor:
+    return to_signed_unit(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS), device)
+
+
+@torch.inference_mode()
+def estimate_attributes(
+    discriminator: nn.Module, image: Image.Image, space: AttributeSpace, *, size: int, device: torch.device
+) -> list[float]:
+    """The discriminator's domain-classification head on the image at the model's `size`: a softmax over
+    domains, or one sigmoid per attribute (CelebA's multi-label head). A discriminator trained on crops
+    judges a 3 × 3 grid of crops, and their scores are averaged."""
+    batch, side = _batch(image, size, device), discriminator.image_size
+    offsets = sorted({0, (size - side) // 2, size - side}) if side < size else [0]
+    crops = torch.cat([batch[..., y : y + side, x : x + side] for y in offsets for x in offsets])
+    _, logits = discriminator(crops if side <= size else _batch(image, side, device))
+    scores = logits.float().softmax(1) if space.exclusive else logits.float().sigmoid()
+    return [round(float(v), 3) for v in scores.mean(0)]
+
+
+@torch.inference_mode()
+def _generate(generator: nn.Module, batch: torch.Tensor, vectors: Sequence[Sequence[float]]) -> list[Image.Image]:
+    labels = torch.tensor([list(v) for v in vectors], dtype=torch.float32, device=batch.device)
+    multiple = getattr(generator, "size_multiple", 1)
+    height, width = batch.shape[-2:]
+    padded = F.pad(batch, (0, -width % multiple, 0, -height % multiple), mode="replicate")
+    output = generator(padded.expand(len(labels), -1, -1, -1), labels)[..., :height, :width]
+    return from_signed_unit(output)
+
+
+@dataclass(frozen=True)
+class Framed:
+    """What the generator sees: the whole image, or the face square of a photo."""
+
+    photo: Image.Image
+    square: Square | None  # None: the whole image
+
+    @classmethod
+    def of(cls, photo: Image.Image, *, frame_faces: bool) -> Framed:
+        return cls(photo.convert("RGB"), frame_face(photo) if frame_faces else None)
+
+    def crop(self) -> Image.Image:
+        return crop_square(self.photo, self.square) if self.square else self.photo
+
+    def paste(self, edited: Image.Image) -> Image.Image:
+        if self.square is None:
+            return edited.resize(self.photo.size, Image.Resampling.LANCZOS)
+        return paste_square(self.photo, edited, self.square)
+
+
+def edit_images(
+    generator: nn.Module,
+    framed: Framed,
+    vectors: Sequence[Sequence[float]],
+    *,
+    size: int,
+    device: torch.device,
+    paste: bool = True,
+) -> list[Image.Image]:
+    """One edited image per label vector (a batch), at the model's size, pasted back into the photo if asked."""
+    edited = _generate(generator, _batch(framed.crop(), size, device), vectors)
+    return [framed.paste(image) for image in edited] if paste else edited
+
+
+def strip_vectors(start: Sequence[float], end: Sequence[float], frames: int) -> list[list[float]]:
+    """`frames` label vectors evenly from `start` to `end` (both included)."""
+    if not 2 <= frames <= MAX_STRIP_FRAMES:
+        raise ValueError(f"an interpolation strip has 2 to {MAX_STRIP_FRAMES} frames, not {frames}")
+    return [[a + (b - a) * i / (frames - 1) for a, b in zip(start, end, strict=True)] for i in range(frames)]
+
+
+def describe(space: AttributeSpace, vector: Sequence[float]) -> str:
+    """ "Black_Hair 0.00 · Blond_Hair 0.80 · …": which values produced a result."""
+    return " · ".join(f"{name} {value:.2f}" for name, value in zip(space.names, vector, strict=True))
