@@ -73,7 +73,7 @@ def frame_face(photo: Image.Image) -> Square:
     """The square to edit: around the largest face. Raises FaceNotFound."""
     faces = find_faces(photo)
     if not faces:
-        raise FaceNotFound("no face found in the photo; edit the whole image instead (untick face framing)")
+        raise FaceNotFound("no face found in the photo; edit the whole image instead")
     return face_square(faces[0])
 
 

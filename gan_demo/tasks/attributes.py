@@ -47,6 +47,10 @@ class AttributeSpace:
     def group_of(self, name: str) -> tuple[str, ...]:
         return next((group for group in self.groups if name in group), (name,))
 
+    def check_all(self, values: Mapping[str, float]) -> None:
+        for name, value in values.items():
+            self.check(name, value)
+
     def check(self, name: str, value: float) -> float:
         """The value as a float, or ValueError naming the attribute, the valid names or the range."""
         if name not in self.names:
@@ -162,3 +166,58 @@ def strip_vectors(start: Sequence[float], end: Sequence[float], frames: int) -> 
 def describe(space: AttributeSpace, vector: Sequence[float]) -> str:
     """ "Black_Hair 0.00 · Blond_Hair 0.80 · …": which values produced a result."""
     return " · ".join(f"{name} {value:.2f}" for name, value in zip(space.names, vector, strict=True))
+
+
+@dataclass(frozen=True)
+class AttributeEditor:
+    """One attribute model, loaded: what the StarGAN tab and `gan-demo edit` call."""
+
+    generator: nn.Module
+    discriminator: nn.Module | None  # its classifier estimates where an image starts; None: not shipped
+    space: AttributeSpace
+    size: int  # the side the generator was trained at
+    frames_faces: bool  # crop faces as the training images were
+    device: torch.device
+
+    @classmethod
+    def load(cls, store, key: str) -> AttributeEditor:
+        """The model `key` of a ModelStore: its generator, and its discriminator when it has one."""
+        entry, generator = store.get(key, "generator")
+        discriminator = store.get(key, "discriminator")[1] if "discriminator" in entry.weights else None
+        options = entry.options if isinstance(entry.options, AttributeOptions) else AttributeOptions()
+        space = AttributeSpace.of(entry.attributes, options)
+        return cls(generator, discriminator, space, entry.image_size, options.frame_faces, store.device)
+
+    def framed(self, image: Image.Image, *, frame_faces: bool) -> Framed:
+        return Framed.of(image, frame_faces=frame_faces)
+
+    def estimate(self, framed: Framed) -> list[float] | None:
+        if self.discriminator is None:
+            return None
+        return estimate_attributes(self.discriminator, framed.crop(), self.space, size=self.size, device=self.device)
+
+    def start(self, framed: Framed) -> list[float]:
+        """Where the image stands: the estimate (domains: the most likely one, at 1), or all 0 without one."""
+        estimate = self.estimate(framed)
+        if estimate is None:
+            return [0.0] * len(self.space.names)
+        if self.space.exclusive:
+            best = max(range(len(estimate)), key=estimate.__getitem__)
+            return [1.0 if i == best else 0.0 for i in range(len(estimate))]
+        return [min(max(v, self.space.low), self.space.high) for v in estimate]
+
+    def target(self, values: Mapping[str, float], start: Sequence[float]) -> list[float]:
+        """The label vector for the values given: a domain model's other domains are 0, an attribute
+        model's other attributes keep where the image starts."""
+        return label_vector(self.space, values, start=None if self.space.exclusive else start)
+
+    def edit(self, framed: Framed, vectors: Sequence[Sequence[float]], *, paste: bool = True) -> list[Image.Image]:
+        return edit_images(self.generator, framed, vectors, size=self.size, device=self.device, paste=paste)
+
+    def strip(self, framed: Framed, start: Sequence[float], end: Sequence[float], frames: int) -> Image.Image:
+        """The frames from `start` to `end` side by side, at the model's size."""
+        images = self.edit(framed, strip_vectors(start, end, frames), paste=False)
+        row = Image.new("RGB", (self.size * len(images), self.size), "white")
+        for index, image in enumerate(images):
+            row.paste(image, (index * self.size, 0))
+        return row
