@@ -52,7 +52,7 @@ def parse_attributes(pairs: list[str]) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     from gan_demo.faces import FaceNotFound
-    from gan_demo.tasks.attributes import AttributeEditor
+    from gan_demo.tasks.attributes import AttributeEditor, Framed
 
     if not args.attr:
         raise CliError("give at least one --attr NAME=VALUE", EXIT_USAGE)
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     def convert(image: Image.Image) -> dict[str, Image.Image]:
         try:
-            framed = editor.framed(image, frame_faces=frame)
+            framed = Framed.of(image, frame_faces=frame)
         except FaceNotFound as error:
             raise ValueError(f"{error} (--whole-image)") from None
         start = editor.start(framed)

@@ -188,9 +188,6 @@ class AttributeEditor:
         space = AttributeSpace.of(entry.attributes, options)
         return cls(generator, discriminator, space, entry.image_size, options.frame_faces, store.device)
 
-    def framed(self, image: Image.Image, *, frame_faces: bool) -> Framed:
-        return Framed.of(image, frame_faces=frame_faces)
-
     def estimate(self, framed: Framed) -> list[float] | None:
         if self.discriminator is None:
             return None
