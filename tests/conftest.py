@@ -109,3 +109,33 @@ def l1_before_and_after_fitting(
         (module(inputs) - target).abs().mean().backward()
         optimiser.step()
     return before, (module(inputs) - target).abs().mean().item()
+
+
+def tiny_stargan_run(folder: Path, *, domains: tuple[str, ...] = ("red", "green", "blue"), size: int = 16) -> Path:
+    """A run folder of an untrained tiny StarGAN (generator and discriminator) over `domains`, as training
+    writes one: a model of the StarGAN tab and `gan-demo edit`, in a few milliseconds."""
+    import json
+
+    from gan_demo.models import StarGANDiscriminator, StarGANGenerator
+
+    torch.manual_seed(0)
+    networks = {
+        "generator": StarGANGenerator(c_dim=len(domains), conv_dim=4, repeat_num=1),
+        "discriminator": StarGANDiscriminator(image_size=size, conv_dim=4, c_dim=len(domains), repeat_num=2),
+    }
+    for role, network in networks.items():
+        network.save_pretrained(folder / role)
+    model = {
+        "task": "attributes",
+        "title": f"Tiny styles ({folder.name})",
+        "description": "An untrained tiny StarGAN for tests.",
+        "architecture": "stargan_generator",
+        "role_architectures": {"discriminator": "stargan_discriminator"},
+        "roles": list(networks),
+        "image_size": size,
+        "licence": "MIT",
+        "credit": "tests",
+        "attributes": list(domains),
+    }
+    (folder / "run.json").write_text(json.dumps({"family": "stargan", "model": model}))
+    return folder
