@@ -139,3 +139,21 @@ def tiny_stargan_run(folder: Path, *, domains: tuple[str, ...] = ("red", "green"
     }
     (folder / "run.json").write_text(json.dumps({"family": "stargan", "model": model}))
     return folder
+
+
+@pytest.fixture(scope="session")
+def face_photo():
+    """A DCGAN face (the installed `faces-dcgan` package model) on a plain background: face-like enough for
+    the Haar cascade, and offline."""
+    from PIL import Image
+
+    from gan_demo.hub import load_network
+    from gan_demo.registry import Registry
+    from gan_demo.tasks.sample import sample_images
+
+    cpu = torch.device("cpu")
+    generator = load_network(Registry().get("faces-dcgan"), "generator", device=cpu)
+    (face,) = sample_images(generator, n=1, seed=0, device=cpu, output_size=256)
+    photo = Image.new("RGB", (512, 384), (200, 210, 220))
+    photo.paste(face, (100, 60))
+    return photo

@@ -261,3 +261,11 @@ def test_the_first_model_that_can_run_here_is_selected(tmp_path):
         picker = model_picker(ModelStore(registry, torch.device("cpu")), "attributes", info="", prefer_usable=True)
         plain = model_picker(ModelStore(registry, torch.device("cpu")), "attributes", info="")
     assert picker.first == "tiny-styles" and plain.first == "hub" and picker.keys == ("hub", "tiny-styles")
+
+
+def test_a_face_is_framed_edited_and_pasted_back_into_the_whole_photo(face_photo):
+    start, status, result, _ = tab.prepare(emoji_store(), "faces", face_photo, True, no_progress)
+    assert status.startswith("Face found: editing the ") and start[0] == pytest.approx(0.953, abs=1e-3)
+    assert result.size == face_photo.size
+    assert result.getpixel((5, 5)) == face_photo.getpixel((5, 5))  # outside the face: the photo as it was
+    assert result.getpixel((228, 188)) != face_photo.getpixel((228, 188))  # the face: painted by the generator
