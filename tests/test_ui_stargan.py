@@ -111,16 +111,18 @@ def colour(image: Image.Image) -> tuple[int, int, int]:
 
 def test_each_model_shows_one_slider_per_domain_or_attribute_with_its_range_and_hides_the_rest():
     store = emoji_store()
-    _, frame, estimate, reset, *sliders, start = tab.model_changed(store, "styles")
+    _, frame, estimate, reset, *sliders, start, status, result, note = tab.model_changed(store, "styles")
     assert [s["visible"] for s in sliders] == [True] * 3 + [False] * (tab.MAX_SLIDERS - 3)
     assert [s["label"] for s in sliders[:3]] == ["Modern", "Flat", "High-contrast"]
     assert (sliders[0]["minimum"], sliders[0]["maximum"], sliders[0]["value"]) == (0.0, 1.0, 0.0)
-    assert "raising one lowers the others" in sliders[1]["info"] and frame["visible"] is False and start is None
+    assert "raising one lowers the others" in sliders[1]["info"] and frame["visible"] is False
+    assert (start, status, result, note) == (None, "", None, "")  # the last model's result goes
     assert estimate["visible"] is True and reset["value"] == tab.RESET_TO[True]
-    _, frame, _, _, *sliders, _ = tab.model_changed(store, "faces")
+    _, frame, _, _, *sliders, _, _, _, _ = tab.model_changed(store, "faces")
     assert sum(s["visible"] for s in sliders) == 5 and (sliders[3]["minimum"], sliders[3]["maximum"]) == (-0.5, 1.5)
     assert sliders[0]["label"] == "Black hair" and "lowers blond hair and brown hair" in sliders[0]["info"]
-    assert "lowers" not in sliders[3]["info"] and "exaggerates" in sliders[3]["info"] and frame["visible"] is True
+    assert "lowers" not in sliders[3]["info"] and sliders[3]["info"] == "0 = no, 1 = yes, beyond them exaggerates."
+    assert frame["visible"] is True
     _, _, estimate, reset, *_ = tab.model_changed(store, "plain")
     assert estimate["visible"] is False and reset["value"] == tab.RESET_TO[False]
 
@@ -245,6 +247,12 @@ def test_a_missing_discriminator_means_no_estimate_and_a_hub_model_offline_says_
     assert start == [0.0, 0.0, 0.0] and "No discriminator here" in status
     hub = dataclasses.replace(attribute_entry("hub"), weights={"generator": WeightSource(hub_repo="someone/stargan")})
     assert "Not available here: unavailable offline" in tab.card_markdown(FakeStore(hub), "hub")
+    offline = FakeStore(hub)
+    offline.get = lambda key, role=None: (_ for _ in ()).throw(WeightsNotFound("weights not found; tried: Hub"))
+    start, status, result, _ = tab.prepare(offline, "hub", PICTURE, False, no_progress)  # on upload: no toast
+    assert start is None and result is None and status == "⚠️ This model cannot run here: weights not found; tried: Hub."
+    with pytest.raises(WeightsNotFound):  # asked for: an error message
+        tab.estimate(offline, "hub", PICTURE, False, no_progress)
     with pytest.raises(KeyError, match="no attributes model called 'sample'"):
         tab.slide(store, 0, "sample", PICTURE, False, (1, 0, 0, 0, 0, 0, 0, 0))
 

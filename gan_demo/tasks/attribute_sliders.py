@@ -52,10 +52,6 @@ def slider_help(space: AttributeSpace, name: str) -> str:
     """One line under a slider: what 0 and 1 mean, its group, and the range beyond them."""
     if space.exclusive:
         return f"How much of the {name} style: the styles share 1, so raising one lowers the others."
-    group = [slider_label(other) for other in space.group_of(name) if other != name]
-    text = "0 = no, 1 = yes"
-    if group:
-        text += f"; raising it lowers {' and '.join(group).lower()}"
-    if space.low < 0 or space.high > 1:
-        text += f"; {space.low:g} … {space.high:g} exaggerates"
-    return text + "."
+    group = [slider_label(other).lower() for other in space.group_of(name) if other != name]
+    text = "0 = no, 1 = yes" + (", beyond them exaggerates" if space.low < 0 or space.high > 1 else "")
+    return text + (f"; raising it lowers {' and '.join(group)}." if group else ".")

@@ -9,7 +9,7 @@ import gradio as gr
 from PIL import Image
 
 from gan_demo.faces import FaceNotFound
-from gan_demo.hub import availability
+from gan_demo.hub import WeightsNotFound, availability
 from gan_demo.imaging import make_grid
 from gan_demo.registry import ModelEntry, UnknownModel
 from gan_demo.specs import AttributeOptions
@@ -105,11 +105,13 @@ def card_markdown(store: ModelStore, key) -> str:
 
 
 def model_changed(store: ModelStore, key):
-    """(card, face checkbox, estimate button, reset button, *sliders at 0, start) for another model."""
+    """(card, face checkbox, estimate button, reset button, *sliders at 0, start, status, result, note) for
+    another model: the last model's result and estimate go."""
+    cleared = (None, "", None, "")
     try:
         entry, options, space = space_of(store, key)
     except UnknownModel:
-        return card_markdown(store, key), *[gr.update()] * (3 + MAX_SLIDERS), None
+        return card_markdown(store, key), *[gr.update()] * (3 + MAX_SLIDERS), *cleared
     estimates = "discriminator" in entry.weights
     return (
         card_markdown(store, key),
@@ -117,7 +119,7 @@ def model_changed(store: ModelStore, key):
         gr.update(visible=estimates),
         gr.update(value=RESET_TO[estimates]),
         *slider_config(space, _zeros(space)),
-        None,
+        *cleared,
     )
 
 
@@ -153,13 +155,16 @@ def estimate(store: ModelStore, key, image, frame, progress):
 
 
 def prepare(store: ModelStore, key, image, frame, progress):
-    """estimate() for a new picture, model or framing: no picture clears the result; no face says so."""
+    """estimate() for a new picture, model or framing, run without being asked: no picture clears the result;
+    no face, or a model whose weights are not here, is said in the status line."""
     if image is None:
         return None, "", None, ""
     try:
         return estimate(store, key, image, frame, progress)
     except NoFace as error:
         return None, f"⚠️ {error.message}", None, ""
+    except WeightsNotFound as error:
+        return None, f"⚠️ This model cannot run here: {error}.", None, ""
 
 
 def slide(store: ModelStore, index: int, key, image, frame, values):

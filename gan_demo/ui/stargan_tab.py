@@ -206,7 +206,7 @@ def _wire_start(store: ModelStore, ui: SimpleNamespace) -> None:
     changed = on_model_change(
         ui.picker,
         lambda key: model_changed(store, key),
-        [ui.picker.card, ui.frame, ui.estimate, ui.reset, *sliders, ui.start],
+        [ui.picker.card, ui.frame, ui.estimate, ui.reset, *sliders, *outputs],
         api_name="attributes_model_card",
     )
     events.append(changed.then(on_prepare, source, outputs, api_visibility="private", **QUEUED))
