@@ -165,19 +165,6 @@ def test_same_image_and_labels_give_the_same_edit_and_a_strip_ends_at_both_setti
         strip_vectors([0], [1], 33)
 
 
-@pytest.fixture(scope="module")
-def face_photo():
-    """A DCGAN face (the installed `faces-dcgan` package model) on a plain background: face-like enough for
-    the Haar cascade, and offline."""
-    from gan_demo.tasks.sample import sample_images
-
-    generator = load_network(Registry().get("faces-dcgan"), "generator", device=CPU)
-    (face,) = sample_images(generator, n=1, seed=0, device=CPU, output_size=256)
-    photo = Image.new("RGB", (512, 384), (200, 210, 220))
-    photo.paste(face, (100, 60))
-    return photo
-
-
 def test_a_face_is_framed_as_celeba_was_and_the_edit_is_pasted_back_with_a_soft_edge(face_photo):
     square = frame_face(face_photo)
     centre_x, centre_y = square.left + square.side / 2, square.top + square.side / 2

@@ -8,8 +8,9 @@ domains, or an attribute pushed past 0 or 1 within the model's bounded range.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -18,10 +19,13 @@ from PIL import Image
 from torch import nn
 
 from gan_demo.faces import Square, crop_square, frame_face, paste_square
+from gan_demo.hub import WeightsNotFound
+from gan_demo.imaging import fit_within, make_grid
 from gan_demo.specs import AttributeOptions
 from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 MAX_STRIP_FRAMES = 32
+STRIP_BATCH = 8  # strip frames generated per forward pass (a progress step each)
 
 
 @dataclass(frozen=True)
@@ -180,10 +184,14 @@ class AttributeEditor:
     device: torch.device
 
     @classmethod
-    def load(cls, store, key: str) -> AttributeEditor:
-        """The model `key` of a ModelStore: its generator, and its discriminator when it has one."""
+    def load(cls, store, key: str, *, estimate: bool = True) -> AttributeEditor:
+        """The model `key` of a ModelStore: its generator, and (to `estimate`) its discriminator when it has
+        one whose weights are here (a Hub preset may ship its 180 MB discriminator separately)."""
         entry, generator = store.get(key, "generator")
-        discriminator = store.get(key, "discriminator")[1] if "discriminator" in entry.weights else None
+        discriminator = None
+        if estimate and "discriminator" in entry.weights:
+            with contextlib.suppress(WeightsNotFound):  # then no estimate: the sliders start at 0
+                discriminator = store.get(key, "discriminator")[1]
         options = entry.options if isinstance(entry.options, AttributeOptions) else AttributeOptions()
         space = AttributeSpace.of(entry.attributes, options)
         return cls(generator, discriminator, space, entry.image_size, options.frame_faces, store.device)
@@ -195,7 +203,10 @@ class AttributeEditor:
 
     def start(self, framed: Framed) -> list[float]:
         """Where the image stands: the estimate (domains: the most likely one, at 1), or all 0 without one."""
-        estimate = self.estimate(framed)
+        return self.start_at(self.estimate(framed))
+
+    def start_at(self, estimate: Sequence[float] | None) -> list[float]:
+        """The slider values an estimate (or None: no estimate) stands for."""
         if estimate is None:
             return [0.0] * len(self.space.names)
         if self.space.exclusive:
@@ -213,8 +224,23 @@ class AttributeEditor:
 
     def strip(self, framed: Framed, start: Sequence[float], end: Sequence[float], frames: int) -> Image.Image:
         """The frames from `start` to `end` side by side, at the model's size."""
-        images = self.edit(framed, strip_vectors(start, end, frames), paste=False)
-        row = Image.new("RGB", (self.size * len(images), self.size), "white")
-        for index, image in enumerate(images):
-            row.paste(image, (index * self.size, 0))
-        return row
+        return make_grid(self.frames(framed, start, end, frames, paste=False), columns=frames, padding=0)
+
+    def frames(
+        self,
+        framed: Framed,
+        start: Sequence[float],
+        end: Sequence[float],
+        frames: int,
+        *,
+        paste: bool = True,
+        max_side: int | None = None,  # scale each frame down to at most this side (px)
+        on_progress: Callable[[int, int], None] | None = None,  # (frames done, frames)
+    ) -> list[Image.Image]:
+        """`frames` edits evenly from `start` to `end`, STRIP_BATCH per forward pass."""
+        vectors, images = strip_vectors(start, end, frames), []
+        for first in range(0, frames, STRIP_BATCH):
+            images += self.edit(framed, vectors[first : first + STRIP_BATCH], paste=paste)
+            if on_progress:
+                on_progress(len(images), frames)
+        return [fit_within(image, max_side) for image in images]
