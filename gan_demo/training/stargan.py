@@ -218,6 +218,7 @@ OPTIONS = (
     Option("lambda_cls", "domain-classification weight (paper: 1)"),
     Option("lambda_rec", "reconstruction weight (paper: 10)"),
     Option("lambda_paired", "L1 to the same file name in the target domain (ours; 0: off)"),
+    Option("decay_fraction", "last share of the run with linearly decaying LR (paper: 0.5)"),
     Option("bf16", "generator forward in bfloat16 autocast"),
 )
 
