@@ -161,8 +161,9 @@ def session(device: torch.device) -> Iterator[Session]:
     if world_size <= 1:
         yield Session(device=device)
         return
-    device = process_device(device, local_rank)
-    dist.init_process_group(collective_backend(device), rank=rank, world_size=world_size)
+    device, backend = process_device(device, local_rank), collective_backend(device)
+    bound = device if backend == "nccl" else None  # NCCL binds the process group to this process's GPU
+    dist.init_process_group(backend, rank=rank, world_size=world_size, device_id=bound)
     _ACTIVE = Session(rank, world_size, device)
     try:
         yield _ACTIVE
