@@ -68,30 +68,15 @@ def _rank(rank: int, world_size: int, ports: list[int], root: Path, runs: dict) 
     os.environ.update(MASTER_ADDR="127.0.0.1", RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
     os.environ["MASTER_PORT"] = str(ports[0])
     with distributed.session(CPU):
+        votes = [distributed.agree(rank == 1), distributed.agree(False)]  # one process's clock says stop: all stop
         _train_every_family(root, rank, runs)
+    (root / f"votes-{rank}.json").write_text(json.dumps(votes))
     line, colour = root / "data" / "line", root / "data" / "colour"
     with open(root / f"out-{rank}.txt", "w") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         os.environ["MASTER_PORT"] = str(ports[1])
-        tiny = ["--size", "16", "--base-channels", "4", "--n-blocks", "1", "--batch-size", "2"]
-        assert (
-            training(
-                [
-                    "cyclegan",
-                    "--domain-a",
-                    str(line),
-                    "--domain-b",
-                    str(colour),
-                    *tiny,
-                    "--steps",
-                    "2",
-                    "--log-every",
-                    "1",
-                    "--out",
-                    str(root / "cli-run"),
-                ]
-            )
-            == 0
-        )
+        data = ["--domain-a", str(line), "--domain-b", str(colour)]
+        tiny = ["--size", "16", "--base-channels", "4", "--n-blocks", "1", "--batch-size", "2", "--log-every", "1"]
+        assert training(["cyclegan", *data, *tiny, "--steps", "2", "--out", str(root / "cli-run")]) == 0
         os.environ["MASTER_PORT"] = str(ports[2])
         finetune = ["finetune", "cyclegan", "--from", str(root / "cli-run"), "--data", str(line), "--data-b"]
         assert gan_demo([*finetune, str(colour), "--steps", "2", "--batch-size", "2", "--out", str(root / "ft")]) == 0
@@ -114,6 +99,7 @@ def test_two_gloo_processes_train_disjoint_shares_and_end_with_the_same_changed_
         for key in (k for k in ranks[0] if k.startswith("set")):
             mine, theirs = ranks[0][key].flatten(1), ranks[1][key].flatten(1)
             assert not (mine[:, None] == theirs[None]).all(-1).any(), (name, key)  # no image in both shares
+    assert [json.loads((tmp_path / f"votes-{rank}.json").read_text()) for rank in (0, 1)] == [[True, False]] * 2
     outputs = [(tmp_path / f"out-{rank}.txt").read_text() for rank in (0, 1)]
     assert "saved" in outputs[0] and str(tmp_path / "ft") in outputs[0] and outputs[1] == ""  # rank 0 alone speaks
     for run in ("cli-run", "ft"):
