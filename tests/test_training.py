@@ -406,7 +406,7 @@ def test_a_set_smaller_than_a_batch_is_refused_instead_of_waiting_forever():
 
     images = torch.zeros(3, 3, 4, 4, dtype=torch.uint8)
     with pytest.raises(ValueError, match="3 training images, fewer than one batch of 4; lower the batch size"):
-        random_batches(images, batch_size=4, generator=torch.Generator(), paired=True)
+        next(random_batches(images, batch_size=4, generator=torch.Generator(), paired=True))
     assert next(random_batches(images, batch_size=4, generator=torch.Generator(), paired=False))[0].shape[0] == 4
 
 

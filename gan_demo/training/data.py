@@ -73,10 +73,6 @@ def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Genera
     """
     if paired and len(sets[0]) < batch_size:  # else no batch would ever come: a silent endless loop
         raise ValueError(f"{len(sets[0])} training images, fewer than one batch of {batch_size}; lower the batch size")
-    return _shuffled_batches(*sets, batch_size=batch_size, generator=generator, paired=paired)
-
-
-def _shuffled_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> Iterator:
     while True:
         if paired:
             order = torch.randperm(len(sets[0]), generator=generator)
