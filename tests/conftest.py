@@ -111,3 +111,51 @@ def l1_before_and_after_fitting(
         (module(inputs) - target).abs().mean().backward()
         optimiser.step()
     return before, (module(inputs) - target).abs().mean().item()
+
+
+def tiny_stargan_run(folder: Path, *, domains: tuple[str, ...] = ("red", "green", "blue"), size: int = 16) -> Path:
+    """A run folder of an untrained tiny StarGAN (generator and discriminator) over `domains`, as training
+    writes one: a model of the StarGAN tab and `gan-demo edit`, in a few milliseconds."""
+    import json
+
+    from gan_demo.models import StarGANDiscriminator, StarGANGenerator
+
+    torch.manual_seed(0)
+    networks = {
+        "generator": StarGANGenerator(c_dim=len(domains), conv_dim=4, repeat_num=1),
+        "discriminator": StarGANDiscriminator(image_size=size, conv_dim=4, c_dim=len(domains), repeat_num=2),
+    }
+    for role, network in networks.items():
+        network.save_pretrained(folder / role)
+    model = {
+        "task": "attributes",
+        "title": f"Tiny styles ({folder.name})",
+        "description": "An untrained tiny StarGAN for tests.",
+        "architecture": "stargan_generator",
+        "role_architectures": {"discriminator": "stargan_discriminator"},
+        "roles": list(networks),
+        "image_size": size,
+        "licence": "MIT",
+        "credit": "tests",
+        "attributes": list(domains),
+    }
+    (folder / "run.json").write_text(json.dumps({"family": "stargan", "model": model}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def face_photo():
+    """A DCGAN face (the installed `faces-dcgan` package model) on a plain background: face-like enough for
+    the Haar cascade, and offline."""
+    from PIL import Image
+
+    from gan_demo.hub import load_network
+    from gan_demo.registry import Registry
+    from gan_demo.tasks.sample import sample_images
+
+    cpu = torch.device("cpu")
+    generator = load_network(Registry().get("faces-dcgan"), "generator", device=cpu)
+    (face,) = sample_images(generator, n=1, seed=0, device=cpu, output_size=256)
+    photo = Image.new("RGB", (512, 384), (200, 210, 220))
+    photo.paste(face, (100, 60))
+    return photo

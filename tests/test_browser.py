@@ -8,6 +8,7 @@ toast, a console error or a missing result.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from benchmarks.common import CHROMIUM, browser_page
+from tests.conftest import tiny_stargan_run
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +95,46 @@ def test_sketch_tab_colours_a_drawing_made_with_the_mouse(page):
     panel.get_by_role("button", name="Colour my drawing").click()
     wait_for_image(panel, "Result")
     finish(page, "sketch")
+
+
+def test_stargan_tab_follows_a_dragged_slider_and_offers_the_result_strip_and_gif(page, app, tmp_path_factory):
+    registry = app[0].test_store.registry
+    key = "emoji-styles"
+    if key not in {entry.key for entry in registry.entries("attributes")}:  # not bundled here: a tiny run stands in
+        key = "tiny-styles"
+        registry.add_run(tiny_stargan_run(tmp_path_factory.mktemp("stargan") / key), replace=True)
+    panel = open_tab(page, "StarGAN")  # the tab lists its models afresh when opened
+    panel.get_by_label("Model").first.click()
+    page.get_by_role("option", name=registry.get(key).title).click()
+    panel.locator("input[type=file]").first.set_input_files(
+        str(ROOT / "examples" / "emoji" / "flat-astonished-face.png")
+    )
+    panel.get_by_text("Estimated from the picture").wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_for_image(panel, "Result")
+    note = panel.get_by_text("Made with:")
+    before = note.inner_text()
+    box = panel.locator("input[type=range]:visible").nth(1).bounding_box()
+    page.mouse.move(box["x"] + 3, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 9):  # a person's drag, in small moves
+        page.mouse.move(box["x"] + box["width"] * 0.1 * step, box["y"] + box["height"] / 2, steps=3)
+    page.mouse.up()
+    for _ in range(150):  # the result follows the slider, and says which values made it
+        values = [float(box.input_value()) for box in panel.locator("input[type=number]:visible").all()[:3]]
+        shown = [float(number) for number in re.findall(r"-?\d+\.\d\d", note.inner_text())]
+        if note.inner_text() != before and shown == pytest.approx(values, abs=0.006):
+            break
+        page.wait_for_timeout(200)
+    assert note.inner_text() != before and shown == pytest.approx(values, abs=0.006), (note.inner_text(), values)
+    assert 0.6 < values[1] < 0.9 and sum(values) == pytest.approx(1, abs=0.01)  # the others gave way
+    with page.expect_download() as download:
+        panel.get_by_label("Download").first.click()
+    assert download.value.suggested_filename.endswith(".png")
+    panel.get_by_text("Interpolation strip and looping GIF").click()
+    panel.get_by_role("button", name="Make the strip and GIF").click()
+    wait_for_image(panel, "Strip")
+    wait_for_image(panel, "Looping GIF")
+    finish(page, "stargan")
 
 
 def test_style_tab_paints_a_photo_streams_the_loss_curves_and_offers_a_download(page):
