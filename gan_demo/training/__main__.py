@@ -8,6 +8,7 @@ reproduce it. Progress is printed every --log-every steps; the run is saved (ato
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 
 from gan_demo.device import select_device
+from gan_demo.training import distributed
 from gan_demo.training.families import FAMILIES
 from gan_demo.training.family import Option, Trainer, train
 from gan_demo.training.loop import StepLog, save_run
@@ -81,7 +83,10 @@ def _config(cls: type, args: argparse.Namespace):
 
 
 def _drive(trainer: Trainer, logs, args: argparse.Namespace, record) -> StepLog | None:
-    """Print progress, keep and save the run as the options say; the last step's log."""
+    """Print progress, keep and save the run as the options say; the last step's log. Under torchrun only
+    rank 0 prints and writes (the others train their share and return the same log)."""
+    if not distributed.current().is_main:
+        return _last(logs)
     last_save = time.perf_counter()
     log = None
     for log in logs:
@@ -96,12 +101,22 @@ def _drive(trainer: Trainer, logs, args: argparse.Namespace, record) -> StepLog 
     return log
 
 
+def _last(logs) -> StepLog | None:
+    tail = collections.deque(logs, maxlen=1)  # runs every step, keeps the last log
+    return tail[0] if tail else None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(argv if argv is not None else sys.argv[1:])
     args = _parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = select_device(args.device)
+    with distributed.session(select_device(args.device)) as session:  # one process unless torchrun started N
+        return _run(args, argv, session)
+
+
+def _run(args: argparse.Namespace, argv: list[str], session: distributed.Session) -> int:
+    device = session.device
     family = FAMILIES[args.family]
     config = _config(family.config, args)
     folders = {name: getattr(args, name) for name, _ in family.data.folders}
@@ -119,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_record(family, config, argv, device, log, model)
 
     log = _drive(trainer, logs, args, record)
-    if log is not None:
+    session.verify(trainer)
+    if log is not None and session.is_main:
         save_run(args.out, trainer.run_networks(), record(log))
         print(f"saved {args.out} after {log.step} steps, {log.seconds:.0f} s", flush=True)
     return 0

@@ -67,7 +67,12 @@ def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
 
 
 def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> Iterator[tuple]:
-    """Endless shuffled batches; paired sets share indices, unpaired ones are shuffled independently."""
+    """Endless shuffled batches; paired sets share indices, unpaired ones are shuffled independently.
+
+    Paired sets are drawn without replacement, a whole batch at a time, so they must hold one batch.
+    """
+    if paired and len(sets[0]) < batch_size:  # else no batch would ever come: a silent endless loop
+        raise ValueError(f"{len(sets[0])} training images, fewer than one batch of {batch_size}; lower the batch size")
     while True:
         if paired:
             order = torch.randperm(len(sets[0]), generator=generator)

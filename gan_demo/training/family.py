@@ -30,6 +30,7 @@ from torch import nn
 
 from gan_demo.entries import Task
 from gan_demo.hub import WEIGHTS_NAME
+from gan_demo.training import distributed
 from gan_demo.training.datasets import DataKind, TrainingData
 from gan_demo.training.loop import StepLog, fit
 
@@ -70,6 +71,14 @@ class RunRandom:
         cpu = torch.get_rng_state()
         return (cpu, self._device_module().get_rng_state(self.device)) if self._on_accelerator() else (cpu,)
 
+    def reseed(self, seed: int) -> None:
+        """Restart both streams from `seed` (another process's share of a run, or a later GPU call's)."""
+        self.generator.manual_seed(seed)
+        with self.global_state():
+            torch.default_generator.manual_seed(seed)
+            if self._on_accelerator():
+                self._seed_device(seed)
+
     @contextlib.contextmanager
     def global_state(self) -> Iterator[None]:
         """Run the body on this run's global-generator state (PyTorch layers take no generator), then restore."""
@@ -104,6 +113,14 @@ class Trainer(ABC):
     @abstractmethod
     def networks(self) -> dict[str, nn.Module]:
         """Every network being trained, by role (e.g. "generator", "discriminator", "a2b")."""
+
+    def optimisers(self) -> list[torch.optim.Optimizer]:
+        """Every optimiser of this trainer (its attributes that are one)."""
+        return [value for value in vars(self).values() if isinstance(value, torch.optim.Optimizer)]
+
+    def backward(self, loss: torch.Tensor) -> None:
+        """Backpropagate one optimiser's loss; fp16 mixed precision scales it first (see training/precision.py)."""
+        loss.backward()
 
     def step(self) -> dict[str, float]:
         with self.random.global_state():
@@ -160,5 +177,8 @@ def train(
 ) -> tuple[Trainer, Iterator[StepLog]]:
     """Load `folders` (minus the held-out names of `split`), build the trainer, and the iterator of its steps."""
     data = family.data.load(folders, size=config.size, split=split, min_count=config.batch_size)
+    session = distributed.current()  # under torchrun: this process's share of the data, averaged steps
+    data = session.shard(data, batch_size=config.batch_size)
     trainer = family.build(config, data, steps=steps, device=device)
+    session.prepare(trainer)
     return trainer, fit(lambda _: trainer.step(), steps=steps, max_seconds=max_seconds, extra=data.summary)

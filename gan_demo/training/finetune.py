@@ -31,9 +31,12 @@ from gan_demo.entries import CHECKPOINTS_DIR, RUN_RECORD
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
 from gan_demo.tensors import from_signed_unit, uint8_to_signed
+from gan_demo.training import distributed
+from gan_demo.training.distributed import agree
 from gan_demo.training.families import get_family
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import StepLog, save_run
+from gan_demo.training.precision import use_precision
 from gan_demo.training.record import ModelCard, model_block, run_record
 
 TUNABLE = ("lr", "batch_size", "augment", "ema", "seed", "lambda_l1", "lambda_cycle", "lambda_identity")
@@ -59,6 +62,12 @@ class FineTuneSpec:
     preview_every: int = 25  # steps between preview grids
     save_every_s: float = 120.0  # seconds between periodic saves
     command: list[str] = field(default_factory=list)  # how it was started, for the run record
+    precision: str = "auto"  # fp32 | bf16 | fp16 | auto (mixed precision on CUDA GPUs; see training/precision.py)
+    # A run split across calls (ZeroGPU, training/gpu_calls.py): later calls continue from the run's own last
+    # save, counting on from the steps and seconds already done; the base stays the recorded one.
+    start_from: Path | None = None
+    steps_done: int = 0
+    seconds_done: float = 0.0
 
 
 @dataclass
@@ -181,9 +190,12 @@ def run_finetune(
     family = get_family(spec.family)
     config = base_config(family, spec.base, spec.overrides)
     data = family.data.load(spec.folders, size=config.size, split=None, min_count=min(config.batch_size, 2))
-    trainer = family.build(config, data, steps=spec.steps, device=device)
-    if spec.base is not None:
-        trainer.load_networks(Path(spec.base))
+    session = distributed.current()  # under torchrun: this process's share of the data, averaged steps
+    trainer = family.build(config, session.shard(data, batch_size=config.batch_size), steps=spec.steps, device=device)
+    if spec.start_from or spec.base:
+        trainer.load_networks(Path(spec.start_from or spec.base))
+    session.prepare(trainer, stream=spec.steps_done)  # a later GPU call draws new batches
+    spec = dataclasses.replace(spec, precision=use_precision(trainer, spec.precision))
     if spec.freeze_d:
         for role, network in trainer.networks().items():
             if role not in trainer.inference_roles and "disc" in role:
@@ -191,7 +203,7 @@ def run_finetune(
     card = dataclasses.replace(spec.card, base_model=spec.base.name if spec.base else None)
     model = model_block(family, trainer, spec.folders, config, card, name=spec.out.name)
     record = _recorder(family, config, spec, device, model)
-    on_update(Update(0, spec.steps, {}, 0.0, preview_grid(family, trainer), "started"))
+    on_update(Update(spec.steps_done, spec.steps, {}, spec.seconds_done, preview_grid(family, trainer), "started"))
     log = _train(
         family,
         trainer,
@@ -202,6 +214,7 @@ def run_finetune(
     )
     if log is None:
         raise FineTuneFailed("stopped before the first step; nothing was saved")
+    session.verify(trainer)
     _save(trainer, spec.out, record(log))
     return spec.out
 
@@ -210,7 +223,11 @@ def _recorder(family: Family, config: Any, spec: FineTuneSpec, device: torch.dev
     def record(log: StepLog) -> dict[str, Any]:
         result = run_record(family, config, spec.command, device, log, model)
         result["command"] = "gan-demo finetune " + " ".join(spec.command) if spec.command else "the Fine-tune tab"
-        result["finetune"] = {"base": str(spec.base) if spec.base else None, "freeze_d": spec.freeze_d}
+        result["finetune"] = {
+            "base": str(spec.base) if spec.base else None,
+            "freeze_d": spec.freeze_d,
+            "precision": spec.precision,
+        }
         return result
 
     return record
@@ -220,15 +237,16 @@ def _save(trainer: Trainer, out: Path, record: dict[str, Any]) -> None:
     networks = trainer.run_networks()
     if not _finite(networks):
         raise FineTuneFailed("the weights became non-finite; nothing was saved")
-    save_run(out, networks, record)
+    if distributed.current().is_main:  # under torchrun, rank 0 alone writes
+        save_run(out, networks, record)
 
 
 def _train(family, trainer, spec, *, should_stop, on_update, save) -> StepLog | None:
     """The guarded loop: steps until done, out of time or stopped; rolls back on non-finite losses."""
-    start = last_save = time.perf_counter()
+    start, last_save = time.perf_counter() - spec.seconds_done, time.perf_counter()
     good, failures, log = _snapshot(trainer), 0, None
-    for step in range(1, spec.steps + 1):
-        if should_stop():
+    for step in range(spec.steps_done + 1, spec.steps + 1):
+        if agree(should_stop()):  # under torchrun every process stops after the same step
             break
         losses = trainer.step()
         elapsed = time.perf_counter() - start
@@ -250,6 +268,6 @@ def _train(family, trainer, spec, *, should_stop, on_update, save) -> StepLog | 
         if time.perf_counter() - last_save > spec.save_every_s:
             save(log)
             last_save = time.perf_counter()
-        if spec.minutes is not None and elapsed >= spec.minutes * 60:
+        if spec.minutes is not None and agree(elapsed >= spec.minutes * 60):
             break
     return log
