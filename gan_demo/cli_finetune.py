@@ -39,11 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--seed", type=int, default=None, help="same seed, same run")
     parser.add_argument("--title", default="", help="the model's label in the app")
     parser.add_argument("--licence", default=None, help="licence of the result (that of your images)")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        default="auto",
+        help="mixed precision: auto (bf16 or fp16 on CUDA GPUs, fp32 elsewhere), or one of them",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from gan_demo.device import select_device
     from gan_demo.registry import Registry
+    from gan_demo.training import distributed
     from gan_demo.training.families import get_family
     from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem, run_finetune
     from gan_demo.training.record import ModelCard
@@ -85,11 +92,14 @@ def run(args: argparse.Namespace) -> int:
         command=_command(args),
         resume=args.resume,
         keep_last=args.keep_last,
+        precision=args.precision,
     )
-    bar = ProgressLine()
-    folder = run_finetune(spec, device=select_device(args.device), on_update=bar.show)
-    bar.close()
-    print(folder)
+    with distributed.session(select_device(args.device)) as session:  # N processes under torchrun
+        bar = ProgressLine(quiet=not session.is_main)  # rank 0 alone reports (and writes)
+        folder = run_finetune(spec, device=session.device, on_update=bar.show)
+        bar.close()
+        if session.is_main:
+            print(folder)
     return 0
 
 
@@ -110,6 +120,7 @@ def _command(args: argparse.Namespace) -> list[str]:
         "--seed": args.seed,
         "--title": args.title or None,
         "--licence": args.licence,
+        "--precision": None if args.precision == "auto" else args.precision,
     }
     return [args.family, *(part for flag, value in given.items() if value is not None for part in (flag, str(value)))]
 
@@ -117,12 +128,13 @@ def _command(args: argparse.Namespace) -> list[str]:
 class ProgressLine:
     """One progress line on stderr (rewritten in place on a terminal, every 10 steps otherwise)."""
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.tty = sys.stderr.isatty() and not quiet
+        self.quiet = quiet
         self.started = time.perf_counter()
 
     def show(self, update) -> None:
-        if not update.step or (not self.tty and update.step % 10 and update.step != update.total):
+        if self.quiet or not update.step or (not self.tty and update.step % 10 and update.step != update.total):
             return
         rate = update.step / update.seconds if update.seconds else 0.0
         eta = f"ETA {(update.total - update.step) / rate:4.0f} s" if rate else ""

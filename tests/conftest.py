@@ -28,13 +28,15 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
     from app import create_app, launch_options
 
-    demo, store = create_app(runs_dir=tmp_path_factory.mktemp("runs"))
+    runs_dir = tmp_path_factory.mktemp("runs")
+    demo, store = create_app(runs_dir=runs_dir)
     _, url, _ = demo.launch(
         prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True, **launch_options()
     )
     client = Client(url, verbose=False)
     demo.test_store = store  # type: ignore[attr-defined]
     demo.test_url = url  # type: ignore[attr-defined]
+    demo.test_runs_dir = runs_dir  # type: ignore[attr-defined]
     yield demo, client
     client.close()
     demo.close()

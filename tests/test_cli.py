@@ -87,7 +87,7 @@ def test_translate_a_single_file(tmp_path, capsys):
         (["sample", "--model", "vintage", "--out", "x"], "no sample model called 'vintage'"),
         (["sample", "--n", "0", "--out", "x"], "between 1 and 64"),
         (["sketch", "--model", "vintage", "--input", "README.md", "--out", "x"], "no sketch model called"),
-        (["edit"], "not available yet"),
+        (["edit", "--model", "vintage", "--input", "README.md", "--out", "x", "--attr", "a=1"], "no attributes model"),
     ],
 )
 def test_bad_requests_exit_non_zero_with_one_line(argv, message, capsys, tmp_path, monkeypatch):

@@ -54,7 +54,8 @@ def test_a_stopped_fine_tune_resumed_ends_as_one_run_straight_through(tmp_path):
     assert "/objects/averaged/to_rgb.0.weight" in expected  # the generator's weight average is saved too
     assert [key for key in expected if not same(expected[key], got[key])] == []
     record = json.loads((part.out / "run.json").read_text())
-    assert record["finetune"] == {"base": str(whole.base), "freeze_d": 1} and record["model"]["base_model"]
+    assert record["finetune"] == {"base": str(whole.base), "freeze_d": 1, "precision": "fp32"}
+    assert record["model"]["base_model"] == "base"
     with pytest.raises(FineTuneFailed, match="already at step 4 of 4"):
         run_finetune(again, device=CPU)
 

@@ -10,6 +10,7 @@ from the run's last save: same step count, loss curve, optimisers, schedules and
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 import torch
 
 from gan_demo.device import select_device
+from gan_demo.training import distributed
 from gan_demo.training.checkpoints import Resumed, RunWriter, read_resume
 from gan_demo.training.families import FAMILIES
 from gan_demo.training.family import Option, Trainer, train
@@ -89,8 +91,11 @@ def _config(cls: type, args: argparse.Namespace):
     return cls(**given)
 
 
-def _drive(trainer: Trainer, logs, args: argparse.Namespace, record, writer: RunWriter, history) -> StepLog | None:
-    """Print progress and save the run as the options say; the last step's log (saved too)."""
+def _drive(trainer: Trainer, logs, args: argparse.Namespace, record, writer: RunWriter, history) -> tuple:
+    """Print progress and save the run as the options say; the last step's log and the last step saved.
+    Under torchrun only rank 0 prints and writes (the others train their share and return the same log)."""
+    if not distributed.current().is_main:
+        return _last(logs), None
     last_save, log, saved = time.perf_counter(), None, None
     for log in logs:
         history.add(log.step, log.losses)
@@ -102,9 +107,12 @@ def _drive(trainer: Trainer, logs, args: argparse.Namespace, record, writer: Run
         if kept or time.perf_counter() - last_save > args.save_every:
             writer.save(trainer, record(log), history)
             last_save, saved = time.perf_counter(), log.step
-    if log is not None and saved != log.step:
-        writer.save(trainer, record(log), history)
-    return log
+    return log, saved
+
+
+def _last(logs) -> StepLog | None:
+    tail = collections.deque(logs, maxlen=1)  # runs every step, keeps the last log
+    return tail[0] if tail else None
 
 
 def _resumed(args: argparse.Namespace, family, config) -> Resumed | None:
@@ -129,7 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --out RUN_FOLDER (or --resume RUN_FOLDER to go on with a saved run)")
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = select_device(args.device)
+    with distributed.session(select_device(args.device)) as session:  # one process unless torchrun started N
+        return _run(args, argv, session)
+
+
+def _run(args: argparse.Namespace, argv: list[str], session: distributed.Session) -> int:
+    device = session.device
     family = FAMILIES[args.family]
     config = _config(family.config, args)
     resumed = _resumed(args, family, config)
@@ -139,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     trainer, logs = train(
         family, config, folders, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds, start=start
     )
-    if resumed:
-        trainer.load_training_state(resumed.trainer)
+    if resumed:  # under torchrun the other processes keep the new streams `train` gave them
+        trainer.load_training_state(resumed.trainer, streams=session.is_main)
     elif args.init:
         trainer.load_networks(args.init)
 
@@ -154,11 +167,17 @@ def main(argv: list[str] | None = None) -> int:
         result = run_record(family, config, argv, device, log, model)
         return {**result, "command": resumed.command} if resumed else result
 
-    log = _drive(trainer, logs, args, record, writer, resumed.history if resumed else LossHistory())
+    history = resumed.history if resumed else LossHistory()
+    log, saved = _drive(trainer, logs, args, record, writer, history)
+    session.verify(trainer)
+    if not session.is_main:
+        return 0
     if log is None:
         print(f"nothing to do: the run is at step {start[0]} of --steps {args.steps}", flush=True)
-    else:
-        print(f"saved {args.out} after {log.step} steps, {log.seconds:.0f} s", flush=True)
+        return 0
+    if saved != log.step:
+        writer.save(trainer, record(log), history)
+    print(f"saved {args.out} after {log.step} steps, {log.seconds:.0f} s", flush=True)
     return 0
 
 

@@ -23,6 +23,7 @@ AUGMENTATION_FIELDS = {  # config field → what it does (shown when it is on)
     "vary_strokes": "stroke widths varied at random",
     "crop": "random {0}×{0} crops",
 }
+USE = {"sample": "sample", "sketch": "sketch", "translate": "translate", "attributes": "edit"}  # the CLI command
 TAGS = {"sample": "unconditional-image-generation", "sketch": "image-to-image", "translate": "image-to-image"}
 
 
@@ -51,6 +52,11 @@ def model_card(record: dict[str, Any]) -> str:
         "## Final losses",
         "",
         _losses(record),
+        "",
+        "## Use it",
+        "",
+        f"The folder is a model: `gan-demo {USE.get(model.get('task', ''), 'sample')} --model FOLDER`, or pick it in "
+        "the app's matching tab when the folder is under its runs folder (`GAN_DEMO_RUNS`).",
         "",
         "## Repeat it",
         "",

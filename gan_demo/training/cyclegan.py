@@ -113,7 +113,7 @@ class CycleGANTrainer(Trainer):
             lambda_identity=c.lambda_identity,
         )
         self.opt_g.zero_grad(set_to_none=True)
-        sum(g_terms.values()).backward()
+        self.backward(sum(g_terms.values()))
         self.opt_g.step()
 
         self.disc_a.requires_grad_(True)
@@ -124,7 +124,7 @@ class CycleGANTrainer(Trainer):
             **discriminator_terms(self.disc_a(real_a), self.disc_a(pool_a), mode=c.gan_mode, name="D_A"),
         }
         self.opt_d.zero_grad(set_to_none=True)
-        sum(d_terms.values()).backward()
+        self.backward(sum(d_terms.values()))
         self.opt_d.step()
         for scheduler in self.schedulers:
             scheduler.step()

@@ -69,8 +69,9 @@ def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
 
 
 class RandomBatches:
-    """Endless shuffled batches; paired sets share indices (whole passes over a shuffled order), unpaired ones
-    are drawn independently. Its position is a state_dict, so a resumed run gets the same next batch."""
+    """Endless shuffled batches; paired sets share indices (whole passes over a shuffled order, drawn without
+    replacement a whole batch at a time, so they must hold one batch), unpaired ones are drawn independently.
+    Its position is a state_dict, so a resumed run gets the same next batch."""
 
     def __init__(self, *sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> None:
         self.sets, self.batch_size, self.generator, self.paired = sets, batch_size, generator, paired
@@ -82,9 +83,12 @@ class RandomBatches:
 
     def __next__(self) -> tuple[torch.Tensor, ...]:
         size, generator = self.batch_size, self.generator
+        if self.paired and len(self.sets[0]) < size:  # checked at the first draw: a trainer may be built anyway
+            count = len(self.sets[0])
+            raise ValueError(f"{count} training images, fewer than one batch of {size}; lower the batch size")
         if not self.paired:
             return tuple(s[torch.randint(len(s), (size,), generator=generator)] for s in self.sets)
-        if self._order is None or self._start + size > len(self._order):  # a new pass; a short tail is dropped
+        if self._order is None or self._start + size > len(self._order):  # a new pass; a short tail is left out
             self._order, self._start = torch.randperm(len(self.sets[0]), generator=generator), 0
         index = self._order[self._start : self._start + size]
         self._start += size

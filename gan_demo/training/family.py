@@ -36,6 +36,7 @@ from torch import nn
 
 from gan_demo.entries import Task
 from gan_demo.hub import WEIGHTS_NAME
+from gan_demo.training import distributed
 from gan_demo.training.datasets import DataKind, TrainingData
 from gan_demo.training.loop import StepLog, fit
 
@@ -75,6 +76,14 @@ class RunRandom:
     def _read_states(self) -> tuple[torch.Tensor, ...]:
         cpu = torch.get_rng_state()
         return (cpu, self._device_module().get_rng_state(self.device)) if self._on_accelerator() else (cpu,)
+
+    def reseed(self, seed: int) -> None:
+        """Restart both streams from `seed` (another process's share of a run, or a later GPU call's)."""
+        self.generator.manual_seed(seed)
+        with self.global_state():
+            torch.default_generator.manual_seed(seed)
+            if self._on_accelerator():
+                self._seed_device(seed)
 
     @contextlib.contextmanager
     def global_state(self) -> Iterator[None]:
@@ -124,6 +133,14 @@ class Trainer(ABC):
     def networks(self) -> dict[str, nn.Module]:
         """Every network being trained, by role (e.g. "generator", "discriminator", "a2b")."""
 
+    def optimisers(self) -> list[torch.optim.Optimizer]:
+        """Every optimiser of this trainer (its attributes that are one)."""
+        return [value for value in vars(self).values() if isinstance(value, torch.optim.Optimizer)]
+
+    def backward(self, loss: torch.Tensor) -> None:
+        """Backpropagate one optimiser's loss; fp16 mixed precision scales it first (see training/precision.py)."""
+        loss.backward()
+
     def step(self) -> dict[str, float]:
         with self.random.global_state():
             return self.update(*(t.to(self.device) for t in self.next_batch()))
@@ -152,17 +169,24 @@ class Trainer(ABC):
             "random": self.random.state_dict(),
         }
 
-    def load_training_state(self, state: dict[str, Any]) -> None:
-        """Continue from `training_state()` of a trainer built the same way (same family, config and data)."""
+    def load_training_state(self, state: dict[str, Any], *, streams: bool = True) -> None:
+        """Continue from `training_state()` of a trainer built the same way (same family, config and data).
+
+        `streams=False` keeps this trainer's own random streams, batch order and image histories and takes
+        only what every process of a torchrun run shares: networks, optimisers, schedules, loss scaler,
+        counters (the saved streams are rank 0's, over rank 0's share of the data).
+        """
         objects, saved = self.state_objects(), state["objects"]
         if set(objects) != set(saved):
             missing, extra = sorted(set(objects) - set(saved)), sorted(set(saved) - set(objects))
             raise ValueError(f"the saved training state does not fit this trainer: lacks {missing}, has {extra}")
         for name, obj in objects.items():
-            obj.load_state_dict(saved[name])
+            if streams or isinstance(obj, SHARED_STATE):
+                obj.load_state_dict(saved[name])
         for name, value in state["counters"].items():
             setattr(self, name, int(value))
-        self.random.load_state_dict(state["random"])
+        if streams:
+            self.random.load_state_dict(state["random"])
 
     def state_objects(self) -> dict[str, Any]:
         """Attributes with a state_dict, by name ("schedulers.0" for the items of a list)."""
@@ -176,6 +200,9 @@ class Trainer(ABC):
             else:
                 found[name] = value
         return found
+
+
+SHARED_STATE = (nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler, torch.amp.GradScaler)
 
 
 def _has_state(value: Any) -> bool:
@@ -226,7 +253,10 @@ def train(
     A resumed run loads its training state into the trainer before asking for the first step.
     """
     data = family.data.load(folders, size=config.size, split=split, min_count=config.batch_size)
+    session = distributed.current()  # under torchrun: this process's share of the data, averaged steps
+    data = session.shard(data, batch_size=config.batch_size)
     trainer = family.build(config, data, steps=steps, device=device)
+    session.prepare(trainer, stream=start[0])  # a resumed run's other processes draw new streams
     logs = fit(
         lambda _: trainer.step(),
         steps=steps,

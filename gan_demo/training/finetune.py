@@ -34,10 +34,13 @@ from gan_demo.entries import CHECKPOINTS_DIR, RUN_RECORD
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
 from gan_demo.tensors import from_signed_unit, uint8_to_signed
+from gan_demo.training import distributed
 from gan_demo.training.checkpoints import Resumed, RunWriter, read_resume
+from gan_demo.training.distributed import agree
 from gan_demo.training.families import get_family
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import LossHistory, StepLog
+from gan_demo.training.precision import use_precision
 from gan_demo.training.record import ModelCard, model_block, run_record
 
 TUNABLE = ("lr", "batch_size", "augment", "ema", "seed", "lambda_l1", "lambda_cycle", "lambda_identity")
@@ -63,7 +66,8 @@ class FineTuneSpec:
     preview_every: int = 25  # steps between preview grids
     save_every_s: float = 120.0  # seconds between periodic saves
     command: list[str] = field(default_factory=list)  # how it was started, for the run record
-    resume: Path | None = None  # go on from this run folder's last save (its settings, base and FreezeD)
+    precision: str = "auto"  # fp32 | bf16 | fp16 | auto (mixed precision on CUDA GPUs; see training/precision.py)
+    resume: Path | None = None  # go on from this run folder's last save (its settings, base, FreezeD, precision)
     keep_last: int = 2  # checkpoints kept in out/checkpoints, besides the best
 
 
@@ -140,10 +144,6 @@ def freeze_early_convolutions(network: nn.Module, count: int) -> int:
     return len(convolutions)
 
 
-def _optimisers(trainer: Trainer) -> list[torch.optim.Optimizer]:
-    return [value for value in trainer.state_objects().values() if isinstance(value, torch.optim.Optimizer)]
-
-
 def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
     objects = trainer.state_objects().values()
     return [value for value in objects if isinstance(value, torch.optim.lr_scheduler.LRScheduler)]
@@ -156,7 +156,7 @@ def _snapshot(trainer: Trainer) -> dict[str, dict[str, torch.Tensor]]:
 def _restore(trainer: Trainer, snapshot: dict[str, dict[str, torch.Tensor]]) -> None:
     for role, network in trainer.networks().items():
         network.load_state_dict(snapshot[role])
-    for optimiser in _optimisers(trainer):
+    for optimiser in trainer.optimisers():
         optimiser.state.clear()  # moments may hold the non-finite values
         for group in optimiser.param_groups:
             group["lr"] *= 0.5
@@ -193,6 +193,7 @@ class PreparedRun:
     trainer: Trainer
     base: Path | None  # the run it started from (for the card)
     freeze_d: int
+    precision: str  # the one chosen: fp32, bf16 or fp16
     resumed: Resumed | None
 
 
@@ -200,25 +201,28 @@ def prepare_run(spec: FineTuneSpec, device: torch.device) -> PreparedRun:
     """Build the trainer as `spec` says: from the base's weights, or from a resumed run's training state."""
     family = get_family(spec.family)
     resumed = read_resume(spec.resume) if spec.resume else None
-    base, freeze_d = spec.base, spec.freeze_d
+    base, freeze_d, precision = spec.base, spec.freeze_d, spec.precision
     if resumed is not None:
         recorded = resumed.record.get("finetune") or {}
         base = Path(recorded["base"]) if recorded.get("base") else None
-        freeze_d = int(recorded.get("freeze_d", 0))
+        freeze_d, precision = int(recorded.get("freeze_d", 0)), recorded.get("precision", precision)
     config = base_config(family, spec.resume or spec.base, spec.overrides)
     if resumed is not None:
         resumed.check(family, config)
     data = family.data.load(spec.folders, size=config.size, split=None, min_count=min(config.batch_size, 2))
-    trainer = family.build(config, data, steps=spec.steps, device=device)
-    if resumed is not None:
-        trainer.load_training_state(resumed.trainer)
-    elif base is not None:
+    session = distributed.current()  # under torchrun: this process's share of the data, averaged steps
+    trainer = family.build(config, session.shard(data, batch_size=config.batch_size), steps=spec.steps, device=device)
+    if resumed is None and base is not None:
         trainer.load_networks(Path(base))
+    session.prepare(trainer, stream=resumed.step if resumed else 0)  # a resumed run's other processes: new streams
+    precision = use_precision(trainer, precision)
+    if resumed is not None:  # after use_precision: fp16's loss scaler is part of the state
+        trainer.load_training_state(resumed.trainer, streams=session.is_main)
     if freeze_d:
         for role, network in trainer.networks().items():
             if role not in trainer.inference_roles and "disc" in role:
                 freeze_early_convolutions(network, freeze_d)
-    return PreparedRun(family, config, trainer, base, freeze_d, resumed)
+    return PreparedRun(family, config, trainer, base, freeze_d, precision, resumed)
 
 
 def run_finetune(
@@ -258,6 +262,7 @@ def run_finetune(
     )
     if log is None:
         raise FineTuneFailed("stopped before the first step; nothing was saved")
+    distributed.current().verify(trainer)
     _save(trainer, writer, record(log), history)
     return spec.out
 
@@ -268,7 +273,8 @@ def _recorder(run: PreparedRun, spec: FineTuneSpec, device: torch.device, model:
         result["command"] = "gan-demo finetune " + shlex.join(spec.command) if spec.command else "the Fine-tune tab"
         if run.resumed is not None:
             result["command"] = run.resumed.command
-        result["finetune"] = {"base": str(run.base) if run.base else None, "freeze_d": run.freeze_d}
+        base = str(run.base) if run.base else None
+        result["finetune"] = {"base": base, "freeze_d": run.freeze_d, "precision": run.precision}
         return result
 
     return record
@@ -278,7 +284,8 @@ def _save(trainer: Trainer, writer: RunWriter, record: dict[str, Any], history: 
     networks = trainer.run_networks()
     if not _finite(networks):
         raise FineTuneFailed("the weights became non-finite; nothing was saved")
-    writer.save(trainer, record, history, networks)
+    if distributed.current().is_main:  # under torchrun, rank 0 alone writes
+        writer.save(trainer, record, history, networks)
 
 
 def _train(family, trainer, spec, *, start, history, writer, should_stop, on_update, save) -> StepLog | None:
@@ -286,11 +293,11 @@ def _train(family, trainer, spec, *, start, history, writer, should_stop, on_upd
     began = last_save = time.perf_counter()
     good, failures, log = _snapshot(trainer), 0, None
     for step in range(start[0] + 1, spec.steps + 1):
-        if should_stop():
+        if agree(should_stop()):  # under torchrun every process stops after the same step
             break
         losses = trainer.step()
-        session = time.perf_counter() - began
-        elapsed = start[1] + session
+        spent = time.perf_counter() - began  # this session's time (the budget); elapsed: the run's
+        elapsed = start[1] + spent
         if not all(math.isfinite(value) for value in losses.values()):
             failures += 1
             if failures >= MAX_ROLLBACKS:
@@ -311,6 +318,6 @@ def _train(family, trainer, spec, *, start, history, writer, should_stop, on_upd
         if time.perf_counter() - last_save > spec.save_every_s:
             save(log)
             last_save = time.perf_counter()
-        if spec.minutes is not None and session >= spec.minutes * 60:
+        if spec.minutes is not None and agree(spent >= spec.minutes * 60):
             break
     return log

@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from gan_demo.training.distributed import agree
+
 
 @dataclass
 class StepLog:
@@ -52,7 +54,7 @@ def fit(
             raise NonFiniteLoss(f"step {index + 1}: {', '.join(bad)} became non-finite; stopping")
         elapsed = time.perf_counter() - began
         yield StepLog(index + 1, losses, seconds + elapsed, dict(extra or {}))
-        if max_seconds is not None and elapsed >= max_seconds:
+        if max_seconds is not None and agree(elapsed >= max_seconds):  # all processes stop together
             return
 
 

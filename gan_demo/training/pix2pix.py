@@ -14,6 +14,7 @@ from gan_demo.training.datasets import PAIRS, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import discriminator_terms, paired_reconstruction_terms, pix2pix_generator_terms
 from gan_demo.training.perceptual import pretrained_feature_distance
+from gan_demo.training.precision import bf16_autocast
 from gan_demo.training.schedule import adam, linear_decay
 from gan_demo.training.sketch_augment import affine_pairs, trace_targets
 
@@ -87,12 +88,12 @@ class Pix2PixTrainer(Trainer):
         return source, target
 
     def update(self, source: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+        with bf16_autocast(self.device, self.config.bf16):
             fake = self.generator(source).float()  # losses in fp32 either way
         d_terms = self._discriminator_step(source, target, fake) if self.config.lambda_gan > 0 else {}
         g_terms = {**self._generator_terms(source, target, fake), **self._paired_terms(fake, target)}
         self.opt_g.zero_grad(set_to_none=True)
-        sum(g_terms.values()).backward()
+        self.backward(sum(g_terms.values()))
         self.opt_g.step()
         for scheduler in self.schedulers if d_terms else self.schedulers[:1]:  # without D, only G's optimiser ran
             scheduler.step()
@@ -105,7 +106,7 @@ class Pix2PixTrainer(Trainer):
             mode=self.config.gan_mode,
         )
         self.opt_d.zero_grad(set_to_none=True)
-        sum(d_terms.values()).backward()
+        self.backward(sum(d_terms.values()))
         self.opt_d.step()
         return d_terms
 

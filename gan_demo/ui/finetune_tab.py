@@ -17,6 +17,7 @@ from gan_demo.training.finetune_data import PAIRINGS
 from gan_demo.training.uploads import UPLOAD_LIMITS_TEXT
 from gan_demo.ui.common import SafeNumber, SafeSlider, named, user_errors
 from gan_demo.ui.finetune_jobs import FAMILIES, FineTuneHandlers, base_choices, run_keys, status_markdown
+from gan_demo.ui.finetune_share import build_share
 from gan_demo.ui.tabs import TabContext, TabHooks
 
 PRESETS = {  # name → steps, minutes, learning rate, batch size, frozen D layers
@@ -28,6 +29,7 @@ PRESETS = {  # name → steps, minutes, learning rate, batch size, frozen D laye
 def build_finetune_tab(context: TabContext) -> TabHooks:
     """Build the tab; it asks the app to reattach a reloaded page to its job when the tab is opened."""
     ui = _layout(context.store, context.runs_dir)
+    build_share(context.runs_dir, context.worker)  # push a saved run to the Hub (its own module)
     handlers = FineTuneHandlers(context.store, context.worker, context.runs_dir)
     return TabHooks(on_select=_wire(handlers, ui))
 

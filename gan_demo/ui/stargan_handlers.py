@@ -15,7 +15,7 @@ from gan_demo.registry import ModelEntry, UnknownModel
 from gan_demo.specs import AttributeOptions
 from gan_demo.store import ModelStore
 from gan_demo.tasks.attribute_sliders import parse_values, slider_help, slider_label, slider_values
-from gan_demo.tasks.attributes import AttributeEditor, AttributeSpace, describe
+from gan_demo.tasks.attributes import AttributeEditor, AttributeSpace, Framed, describe
 from gan_demo.tasks.sample import WalkFolder
 from gan_demo.ui.common import model_card_markdown
 
@@ -45,7 +45,7 @@ def _framed(editor: AttributeEditor, image, frame):
     if image is None:
         raise gr.Error("Upload a picture first (or click an example).", title="No image", print_exception=False)
     try:
-        return editor.framed(image, frame_faces=bool(frame) and editor.frames_faces)
+        return Framed.of(image, frame_faces=bool(frame) and editor.frames_faces)
     except FaceNotFound:
         raise NoFace(NO_FACE, title="No face found", print_exception=False) from None
 
