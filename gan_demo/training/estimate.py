@@ -3,7 +3,8 @@
 The run is prepared exactly as `run_finetune` would (the data, the base model, the chosen settings), one
 step is run to warm up (the first is slower: memory is allocated, kernels are chosen) and a few more are
 timed, within a small time budget so that an estimate never holds the training slot for long. Nothing is
-saved; the trainer is thrown away.
+saved; the trainer is thrown away. Where the GPU is lent per call (ZeroGPU), the estimate is one such call
+(`measure_on_device`), as the training is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 
 import torch
 
+from gan_demo.device import gpu_task
 from gan_demo.training.finetune import FineTuneSpec, prepare_run
+
+LOAD_SECONDS = 30  # what a GPU call for an estimate allows for loading the data and the model
 
 
 @dataclass(frozen=True)
@@ -60,3 +64,11 @@ def _timed(step) -> float:
 
 def _span(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _declared_seconds(spec: FineTuneSpec, *, device: torch.device, steps: int = 3, budget_s: float = 10.0) -> int:
+    """The duration an estimate's GPU call declares: loading, the warm-up step, the timed steps' budget."""
+    return math.ceil(LOAD_SECONDS + 2 * budget_s)  # the warm-up may take as long as the timed steps
+
+
+measure_on_device = gpu_task(duration=_declared_seconds)(measure_steps)  # decorated at import, as ZeroGPU requires

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from gan_demo.training.estimate import StepTiming, measure_steps
+from gan_demo.training.estimate import StepTiming, measure_on_device
 from gan_demo.training.finetune import FineTuneSpec, Update, run_finetune
 
 ACTIVE = ("queued", "running", "stopping")
@@ -70,7 +70,7 @@ class TrainingWorker:
         device: torch.device,
         on_saved: Callable[[Path], None] = lambda folder: None,
         trainer: Callable[..., Path] = run_finetune,  # run_finetune's signature; tests pass a stand-in
-        measurer: Callable[..., StepTiming] = measure_steps,  # measure_steps' signature
+        measurer: Callable[..., StepTiming] = measure_on_device,  # measure_steps (in a GPU call on ZeroGPU)
     ) -> None:
         self.device = device
         self._on_saved = on_saved
