@@ -52,6 +52,31 @@ def _offline_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 @pytest.fixture
+def zerogpu(monkeypatch: pytest.MonkeyPatch) -> list:
+    """A stand-in `spaces` package and SPACES_ZERO_GPU=true: `spaces.GPU(duration=…)` records each duration
+    it is given (in the returned list) and leaves the function as it is."""
+    import importlib.machinery
+    import sys
+    import types
+
+    declared: list = []
+
+    class GPU:
+        def __init__(self, duration):
+            declared.append(duration)
+
+        def __call__(self, fn):
+            return fn
+
+    spaces = types.ModuleType("spaces")
+    spaces.__spec__ = importlib.machinery.ModuleSpec("spaces", None)
+    spaces.GPU = GPU
+    monkeypatch.setitem(sys.modules, "spaces", spaces)
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    return declared
+
+
+@pytest.fixture
 def hub_cache(_offline_hub: Path) -> Path:
     return _offline_hub
 

@@ -153,28 +153,10 @@ def test_the_worker_shows_a_resumed_jobs_earlier_curve_first(tmp_path):
     assert [point["step"] for point in job.history] == [1.0, 2.0, 3.0]
 
 
-def test_on_zerogpu_an_estimate_is_one_gpu_call_of_a_declared_duration(monkeypatch):
-    import importlib.machinery
-    import sys
-    import types
-
+def test_on_zerogpu_an_estimate_is_one_gpu_call_of_a_declared_duration(zerogpu):
     from gan_demo.device import gpu_task
     from gan_demo.training import estimate
 
-    declared = []
-
-    class GPU:
-        def __init__(self, duration):
-            declared.append(duration)
-
-        def __call__(self, fn):
-            return fn
-
-    spaces = types.ModuleType("spaces")
-    spaces.__spec__ = importlib.machinery.ModuleSpec("spaces", None)
-    spaces.GPU = GPU
-    monkeypatch.setitem(sys.modules, "spaces", spaces)
-    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
     gpu_task(duration=estimate._declared_seconds)(measure_steps)
-    assert declared[-1](None, device=CPU) == estimate.LOAD_SECONDS + 20  # loading, warm-up and timed steps
+    assert zerogpu[-1](None, device=CPU) == estimate.LOAD_SECONDS + 20  # loading, warm-up and timed steps
     assert TrainingWorker(device=CPU)._measure is estimate.measure_on_device

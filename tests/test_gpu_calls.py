@@ -7,12 +7,9 @@ as ZeroGPU does and refuses a call that outlasts its declared duration.
 from __future__ import annotations
 
 import dataclasses
-import importlib.machinery
 import json
 import pickle
-import sys
 import time
-import types
 
 import pytest
 import torch
@@ -117,23 +114,9 @@ def test_a_call_too_short_to_load_the_run_says_so(tmp_path):
         train_one_call(spec_for(tmp_path, steps=5), CPU, 0.0)
 
 
-def test_on_zerogpu_the_call_declares_its_duration_and_the_worker_trains_in_calls(monkeypatch):
-    declared = []
-
-    class GPU:
-        def __init__(self, duration):
-            declared.append(duration)
-
-        def __call__(self, fn):
-            return fn
-
-    spaces = types.ModuleType("spaces")
-    spaces.__spec__ = importlib.machinery.ModuleSpec("spaces", None)
-    spaces.GPU = GPU
-    monkeypatch.setitem(sys.modules, "spaces", spaces)
-    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+def test_on_zerogpu_the_call_declares_its_duration_and_the_worker_trains_in_calls(monkeypatch, zerogpu):
     gpu_task(duration=gpu_calls._declared_seconds)(train_one_call)
-    assert declared[-1](None, CPU, 50.0) == 50 + RESERVE_SECONDS  # the training time plus the save
+    assert zerogpu[-1](None, CPU, 50.0) == 50 + RESERVE_SECONDS  # the training time plus the save
     assert gpu_calls.finetune_runner() is train_in_gpu_calls
     monkeypatch.delenv("SPACES_ZERO_GPU")
     assert gpu_calls.finetune_runner() is run_finetune
