@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -61,8 +62,15 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (what was wrong and where to read more) and exit code 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gan-demo", description="GAN playground from the command line.")
+    parser = _OneLineParser(prog="gan-demo", description="GAN playground from the command line.")
     parser.add_argument("--device", default=settings.device, help="auto (default), cpu, cuda or mps")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

@@ -150,7 +150,9 @@ def translate_arguments(parser: argparse.ArgumentParser, settings: Settings) -> 
 
 def run_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
+    from gan_demo.tasks.translate import check_max_side
 
+    check_max_side(args.max_side)  # a usage error, found before any file is read
     store = make_store(args.device, compile_networks=args.compile, precision=args.precision)
     entry = model_entry(store, args.model, "translate")
     role = args.direction or next(iter(entry.weights))
