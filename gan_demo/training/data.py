@@ -15,6 +15,7 @@ from gan_demo.tensors import uint8_to_signed as to_signed  # the name the traine
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "batch_problem",
     "flip_pairs",
     "image_names",
     "load_folder",
@@ -66,8 +67,21 @@ def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
     return torch.stack(tensors)
 
 
+def batch_problem(count: int, batch_size: int) -> str:
+    """Why `count` images (or pairs) cannot fill one batch drawn without repeats ("" when they can)."""
+    if count >= batch_size:
+        return ""
+    return f"a batch of {batch_size} needs at least {batch_size} images (or pairs), got {count}: lower the batch size"
+
+
 def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> Iterator[tuple]:
-    """Endless shuffled batches; paired sets share indices, unpaired ones are shuffled independently."""
+    """Endless shuffled batches; paired sets share indices, unpaired ones are shuffled independently.
+
+    Paired batches draw without repeats: a set smaller than one batch raises at the first batch (it would
+    otherwise never yield, and the training step would wait forever).
+    """
+    if paired and (problem := batch_problem(len(sets[0]), batch_size)):
+        raise ValueError(problem)
     while True:
         if paired:
             order = torch.randperm(len(sets[0]), generator=generator)

@@ -15,6 +15,7 @@ import gradio as gr
 import pandas as pd
 
 from gan_demo.store import ModelStore
+from gan_demo.training.data import batch_problem
 from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem
 from gan_demo.training.finetune_data import data_preview, uploads_for
@@ -123,6 +124,8 @@ class FineTuneHandlers:
         report = self._prepare(family, pairing, first, second)
         if not report.ready:
             raise gr.Error(report.summary(), title="Not enough data")
+        if report.kind != "unpaired" and (problem := batch_problem(report.count, int(batch))):
+            raise gr.Error(f"{report.summary()} {problem[0].upper()}{problem[1:]}.", title="Batch too large")
         overrides = {"lr": float(lr), "batch_size": int(batch)}
         if family == "gan":
             overrides |= {"augment": ",".join(augment or []), "ema": float(ema)}
