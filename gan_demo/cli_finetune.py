@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from gan_demo.cli_io import EXIT_FAILED, EXIT_USAGE, CliError
 from gan_demo.settings import Settings
 
 FOLDER_FLAGS = {  # family → (its data folders, in order) ← (the command's flags)
@@ -22,9 +26,11 @@ HELP = "fine-tune a model on your own images (a run folder that is a model)"
 def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("family", choices=tuple(FOLDER_FLAGS), help="gan (sampling), pix2pix (sketch), cyclegan")
     parser.add_argument("--from", dest="base", default=None, help="registry key or run folder to start from")
-    parser.add_argument("--data", type=Path, required=True, help="images (gan), inputs (pix2pix) or domain A")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder or .zip: images (gan), inputs (pix2pix) or domain A"
+    )
     parser.add_argument("--target", type=Path, default=None, help="pix2pix: outputs with the same file names")
-    parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images")
+    parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images (folder or .zip)")
     parser.add_argument("--out", type=Path, required=True, help="run folder to write; its name is the model's key")
     parser.add_argument("--steps", type=int, default=1000, help="optimisation steps at most (default 1000)")
     parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
@@ -42,44 +48,74 @@ def run(args: argparse.Namespace) -> int:
     from gan_demo.registry import Registry
     from gan_demo.training.families import get_family
     from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem, run_finetune
-    from gan_demo.training.record import ModelCard
+    from gan_demo.training.finetune_data import uploads_for
 
     family = get_family(args.family)
-    folders = {}
-    for name, flag in FOLDER_FLAGS[args.family].items():
-        if getattr(args, flag) is None:
-            raise ValueError(f"{args.family} needs --{flag.replace('_', '-')}")
-        folders[name] = getattr(args, flag)
-    if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
-        raise ValueError("--steps must be at least 1 and --minutes positive")
+    uploads = [_upload(args, flag) for flag in FOLDER_FLAGS[args.family].values()]
+    _check_numbers(args)
     if problem := folder_problem(args.out.parent):
         raise OSError(f"the run cannot be saved: {problem}")
-    overrides = {
-        k: v
-        for k, v in {"lr": args.lr, "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed}.items()
-        if v is not None
-    }
-    card = ModelCard(title=args.title, credit="fine-tuned with gan-demo finetune")
-    if args.licence:
-        card = ModelCard(title=args.title, licence=args.licence, credit=card.credit)
-    spec = FineTuneSpec(
-        family=args.family,
-        folders=folders,
-        out=args.out,
-        steps=args.steps,
-        base=base_run_folder(Registry(), args.base, family.task) if args.base else None,
-        minutes=args.minutes,
-        overrides=overrides,
-        freeze_d=args.freeze_d,
-        card=card,
-        preview_every=10**9,  # no previews on the command line
-        command=sys.argv[2:] if len(sys.argv) > 2 else [],
-    )
-    bar = ProgressLine()
-    folder = run_finetune(spec, device=select_device(args.device), on_update=bar.show)
-    bar.close()
+    base = base_run_folder(Registry(), args.base, family.task) if args.base else None
+    if missing := [str(path) for path in uploads if not path.exists()]:
+        raise CliError(f"{', '.join(missing)}: no such folder or .zip", EXIT_USAGE)
+    with tempfile.TemporaryDirectory(prefix="gan-demo-finetune-") as work:
+        # the same checks as the Fine-tune tab's uploads: a folder or a .zip, each file through the safe loader
+        report = uploads_for(args.family, uploads[:1], uploads[1:], Path(work))
+        if not report.ready:
+            raise CliError(report.summary(), EXIT_FAILED)
+        if report.skipped:
+            print(f"gan-demo: {report.summary()}", file=sys.stderr)
+        spec = FineTuneSpec(
+            family=args.family,
+            folders=report.folders,
+            out=args.out,
+            steps=args.steps,
+            base=base,
+            minutes=args.minutes,
+            overrides=_overrides(args),
+            freeze_d=args.freeze_d,
+            card=_card(args, uploads),
+            preview_every=10**9,  # no previews on the command line
+            command=sys.argv[2:] if len(sys.argv) > 2 else [],
+        )
+        bar = ProgressLine()
+        folder = run_finetune(spec, device=select_device(args.device), on_update=bar.show)
+        bar.close()
     print(folder)
     return 0
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse numbers no run can use (NaN, negative, zero) before any file is read."""
+    if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
+        raise ValueError("--steps must be at least 1 and --minutes positive")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a positive number, got {args.lr}")
+    if (args.batch_size is not None and args.batch_size < 1) or args.freeze_d < 0:
+        raise ValueError(
+            f"--batch-size must be at least 1 and --freeze-d at least 0, got {args.batch_size}, {args.freeze_d}"
+        )
+
+
+def _upload(args: argparse.Namespace, flag: str) -> Path:
+    """The folder or .zip a data flag names (the family requires it)."""
+    value = getattr(args, flag)
+    if value is None:
+        raise ValueError(f"{args.family} needs --{flag.replace('_', '-')}")
+    return value
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    given = {"lr": args.lr, "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _card(args: argparse.Namespace, uploads: list[Path]):
+    from gan_demo.training.record import ModelCard
+
+    described = f"Fine-tuned with gan-demo finetune {args.family} on {', '.join(str(p) for p in uploads)}."
+    card = ModelCard(title=args.title, description=described, credit="fine-tuned with gan-demo finetune")
+    return dataclasses.replace(card, licence=args.licence) if args.licence else card
 
 
 class ProgressLine:

@@ -195,7 +195,7 @@ def test_a_failing_job_says_why_and_the_worker_keeps_serving(tmp_path):
 def test_the_cli_fine_tunes_and_the_run_folder_is_a_model_for_every_command(tmp_path, capsys):
     from gan_demo.cli import main
 
-    data = images(tmp_path / "data")
+    data = images(tmp_path / "data", count=8)  # the Fine-tune tab's minimum: the CLI checks uploads the same way
     run = tmp_path / "runs" / "mine"
     argv = ["finetune", "gan", "--from", "emoji-fluent", "--data", str(data), "--out", str(run), "--steps", "2"]
     assert main([*argv, "--batch-size", "2", "--freeze-d", "1"]) == 0

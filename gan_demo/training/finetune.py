@@ -35,6 +35,7 @@ from gan_demo.training.families import get_family
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import StepLog, save_run
 from gan_demo.training.record import ModelCard, model_block, run_record
+from gan_demo.training.run_lock import one_writer
 
 TUNABLE = ("lr", "batch_size", "augment", "ema", "seed", "lambda_l1", "lambda_cycle", "lambda_identity")
 MAX_ROLLBACKS = 3  # non-finite losses in a row, each met by a rollback, before the run gives up
@@ -170,6 +171,7 @@ def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.I
     return make_grid(from_signed_unit(source) + outputs, columns=len(outputs))
 
 
+@one_writer
 def run_finetune(
     spec: FineTuneSpec,
     *,
