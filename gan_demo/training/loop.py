@@ -53,18 +53,28 @@ def fit(
 
 
 def save_run(folder: Path, networks: dict[str, nn.Module], record: dict[str, Any], *, half: bool = True) -> None:
-    """Write each network as a save_pretrained sub-folder plus run.json, atomically (all or nothing)."""
+    """Write each network as a save_pretrained sub-folder plus run.json, atomically (all or nothing).
+
+    Everything is written under a hidden staging name first (never listed as a model). An earlier save is
+    renamed aside, whole, before the new one takes its name, and only then deleted: a process killed at
+    any point leaves `folder` complete (old or new) or absent, never half-deleted.
+    """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     staging.chmod(0o755)  # mkdtemp makes it private; a run folder is an ordinary folder
+    previous = None
     try:
         for name, network in networks.items():
             (copy.deepcopy(network).half() if half else network).save_pretrained(staging / name)
         (staging / "run.json").write_text(json.dumps(record, indent=2) + "\n")
         if folder.exists():
-            shutil.rmtree(folder)
+            previous = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-previous-")) / "run"
+            os.replace(folder, previous)
         os.replace(staging, folder)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        if previous is not None and previous.exists() and not folder.exists():
+            os.replace(previous, folder)  # the new save failed: the earlier one keeps its name
+        for leftover in (staging, previous and previous.parent):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
