@@ -237,6 +237,18 @@ def test_pairs_by_name_match_stems_ignoring_case_and_extension(tmp_path):
     assert tuple(PAIRS.load(report.folders, size=8, split=None, min_count=2).sets[1].shape) == (2, 3, 8, 8)
 
 
+def test_a_pair_of_two_shapes_is_skipped_and_one_of_two_sizes_kept(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    pairs = [("same", (20, 20), (20, 20)), ("bigger", (20, 10), (80, 40)), ("odd", (20, 20), (40, 20))]
+    for seed, (name, given, wanted) in enumerate(pairs):
+        noise(seed, given).save(tmp_path / "in" / f"{name}.png")
+        noise(seed + 10, wanted).save(tmp_path / "out" / f"{name}.png")
+    report = pairs_from_named([tmp_path / "in"], [tmp_path / "out"], tmp_path / "w", limits=SMALL, min_count=1)
+    assert sorted(report.accepted) == ["bigger.png", "same.png"]
+    assert reasons(report)["odd.png"] == "another shape than its target odd.png (20×20 against 32×16)"
+
+
 def test_side_by_side_images_split_into_inputs_and_targets(tmp_path):
     both = Image.new("RGB", (64, 32), (255, 0, 0))
     both.paste((0, 0, 255), (32, 0, 64, 32))
