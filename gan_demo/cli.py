@@ -106,10 +106,10 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return _fail(error, error.code)
     except (WeightsNotFound, WeightsInvalid) as error:
         return _fail(error, EXIT_MODEL)
+    except (InvalidImage, OSError) as error:  # before ValueError: an unusable image is an input, not usage
+        return _fail(error, EXIT_FAILED)
     except (UnknownModel, ValueError) as error:
         return _fail(error, EXIT_USAGE)
-    except (InvalidImage, OSError) as error:
-        return _fail(error, EXIT_FAILED)
     except Exception as error:  # never a traceback for users; GAN_DEMO_DEBUG=1 shows it
         if settings.debug:
             raise

@@ -180,9 +180,11 @@ def sketch_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
 
 
 def run_sketch(args: argparse.Namespace) -> int:
-    from gan_demo.edges import photo_to_sketch
+    from gan_demo.edges import check_edge_options, photo_to_sketch
     from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 
+    if args.edges:
+        check_edge_options(threshold=args.threshold, stroke=args.stroke)  # usage, before any file is read
     store = make_store(args.device)
     entry = model_entry(store, args.model, "sketch")
     inputs = input_files(args.input)
