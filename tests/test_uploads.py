@@ -93,6 +93,13 @@ def test_images_become_rgb_pngs_within_the_working_size_that_the_loader_reads(tm
     assert tuple(data.sets[0].shape) == (8, 3, 16, 16)
 
 
+def test_a_thin_strip_is_stored_no_thinner_than_the_loader_accepts(tmp_path):
+    noise(0, (1000, 10)).save(tmp_path / "strip.png")
+    report = images_from_uploads([tmp_path / "strip.png"], tmp_path / "w", limits=SMALL, min_count=1)
+    assert read_png(report.files["images"][0]).size == (800, 8)  # not 32×0.32: training reads it back
+    assert tuple(IMAGES.load(report.folders, size=16, split=None, min_count=1).sets[0].shape) == (1, 3, 16, 16)
+
+
 def test_non_images_and_damaged_files_are_listed_by_name_and_skipped(tmp_path):
     good = write_images(tmp_path, ["good.png"])
     (tmp_path / "notes.txt").write_text("hello")
