@@ -41,14 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--seed", type=int, default=None, help="same seed, same run")
     parser.add_argument("--title", default="", help="the model's label in the app")
     parser.add_argument("--licence", default=None, help="licence of the result (that of your images)")
+    parser.add_argument("--check", action="store_true", help="only check the data (as the tab's Check button does)")
 
 
 def run(args: argparse.Namespace) -> int:
     from gan_demo.device import select_device
     from gan_demo.registry import Registry
     from gan_demo.training.families import get_family
-    from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem, run_finetune
-    from gan_demo.training.finetune_data import uploads_for
+    from gan_demo.training.finetune import FineTuneSpec, base_config, base_run_folder, folder_problem, run_finetune
 
     family = get_family(args.family)
     uploads = [_upload(args, flag) for flag in FOLDER_FLAGS[args.family].values()]
@@ -58,21 +58,20 @@ def run(args: argparse.Namespace) -> int:
     base = base_run_folder(Registry(), args.base, family.task) if args.base else None
     if missing := [str(path) for path in uploads if not path.exists()]:
         raise CliError(f"{', '.join(missing)}: no such folder or .zip", EXIT_USAGE)
+    overrides = _overrides(args)
     with tempfile.TemporaryDirectory(prefix="gan-demo-finetune-") as work:
-        # the same checks as the Fine-tune tab's uploads: a folder or a .zip, each file through the safe loader
-        report = uploads_for(args.family, uploads[:1], uploads[1:], Path(work))
-        if not report.ready:
-            raise CliError(report.summary(), EXIT_FAILED)
-        if report.skipped:
-            print(f"gan-demo: {report.summary()}", file=sys.stderr)
+        batch_size = base_config(family, base, overrides).batch_size
+        folders = _training_folders(args, uploads, Path(work), batch_size=batch_size)
+        if args.check:
+            return 0
         spec = FineTuneSpec(
             family=args.family,
-            folders=report.folders,
+            folders=folders,
             out=args.out,
             steps=args.steps,
             base=base,
             minutes=args.minutes,
-            overrides=_overrides(args),
+            overrides=overrides,
             freeze_d=args.freeze_d,
             card=_card(args, uploads),
             preview_every=10**9,  # no previews on the command line
@@ -83,6 +82,20 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     print(folder)
     return 0
+
+
+def _training_folders(args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int) -> dict:
+    """The uploads checked as the Fine-tune tab checks them (a folder or a .zip, each file through the safe
+    loader), written as training folders under `work`; the report is one line on stderr."""
+    from gan_demo.training.finetune_data import batch_too_large, uploads_for
+
+    report = uploads_for(args.family, uploads[:1], uploads[1:], work)
+    if not report.ready:
+        raise CliError(report.summary(), EXIT_FAILED)
+    print(f"gan-demo: {report.summary()}", file=sys.stderr)
+    if problem := batch_too_large(report, batch_size):
+        raise CliError(f"{problem} (--batch-size)", EXIT_USAGE)
+    return report.folders
 
 
 def _check_numbers(args: argparse.Namespace) -> None:

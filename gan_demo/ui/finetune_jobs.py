@@ -15,10 +15,9 @@ import gradio as gr
 import pandas as pd
 
 from gan_demo.store import ModelStore
-from gan_demo.training.data import batch_problem
 from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem
-from gan_demo.training.finetune_data import data_preview, uploads_for
+from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
 from gan_demo.training.record import ModelCard
 from gan_demo.training.uploads import UploadReport
 from gan_demo.training.worker import ACTIVE, Job, TrainingWorker
@@ -121,10 +120,11 @@ class FineTuneHandlers:
         self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema, job_id
     ):
         self._refuse_to_start(name, job_id)
+        base_folder = self._base_folder(family, base)
         report = self._prepare(family, pairing, first, second)
         if not report.ready:
             raise gr.Error(report.summary(), title="Not enough data")
-        if report.kind != "unpaired" and (problem := batch_problem(report.count, int(batch))):
+        if problem := batch_too_large(report, int(batch)):
             raise gr.Error(f"{report.summary()} {problem[0].upper()}{problem[1:]}.", title="Batch too large")
         overrides = {"lr": float(lr), "batch_size": int(batch)}
         if family == "gan":
@@ -134,9 +134,7 @@ class FineTuneHandlers:
             folders=report.folders,
             out=self.runs_dir / name,
             steps=int(steps),
-            base=None
-            if not base or base == SCRATCH
-            else base_run_folder(self.store.registry, base, get_family(family).task),
+            base=base_folder,
             minutes=float(minutes),
             overrides=overrides,
             freeze_d=int(freeze),
@@ -144,6 +142,16 @@ class FineTuneHandlers:
         )
         job = self.worker.submit(spec)
         return job.id, status_markdown(job, self.worker.position(job))
+
+    def _base_folder(self, family, base) -> Path | None:
+        """The run folder a job starts from: one of the family's bases by key, never a path a client sent."""
+        if not base or base == SCRATCH:
+            return None
+        keys = [key for _, key in base_choices(self.store, family) if key != SCRATCH]
+        if base not in keys:
+            choices = ", ".join([*keys, SCRATCH])
+            raise gr.Error(f"{base!r} cannot be a {family} base; choose one of: {choices}", title="Unknown base")
+        return base_run_folder(self.store.registry, base, get_family(family).task)
 
     def refresh(self, job_id, shown):
         """The job's state for the page; the timer keeps ticking only while the job is active."""
