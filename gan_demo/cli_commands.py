@@ -32,14 +32,19 @@ def models_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--task", help="only models of this task")
     parser.add_argument("--check", action="store_true", help="load every available model to find damaged weights")
+    parser.add_argument(
+        "--runs", type=Path, default=settings.runs_dir, help="also list the runs in this folder (GAN_DEMO_RUNS)"
+    )
 
 
 def run_models(args: argparse.Namespace) -> int:
     from gan_demo.hub import availability
     from gan_demo.registry import Registry
 
+    registry = Registry()
+    registry.add_runs_from(args.runs)  # complete runs only, as the app lists them
     rows = []
-    for entry in Registry().entries(args.task):
+    for entry in registry.entries(args.task):
         usable, note = availability(entry)
         if usable and args.check:
             usable, note = _loads(entry, args.device, note)
