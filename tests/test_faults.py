@@ -99,3 +99,28 @@ def test_a_runs_folder_that_cannot_be_written_is_refused_before_training(tmp_pat
     assert "MB free" in folder_problem(tmp_path, min_free_bytes=2**62)
     assert main(["finetune", "gan", "--data", str(tmp_path), "--out", str(blocker / "runs" / "r")]) == 1
     assert "the run cannot be saved" in capsys.readouterr().err
+
+
+def test_one_process_trains_a_run_folder_at_a_time_and_a_killed_one_frees_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from gan_demo.training.run_lock import RunBusy, writing
+
+    run = tmp_path / "runs" / "r"
+    holder = "import sys, time\nfrom gan_demo.training.run_lock import writing\nwith writing(sys.argv[1]):\n"
+    holder += "    print('held', flush=True)\n    time.sleep(600)\n"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-c", holder, str(run)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        with pytest.raises(RunBusy, match=f"is being trained by process {child.pid}"), writing(run):
+            pass
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    with writing(run):  # the kernel let go of the lock with the process
+        pass
+    assert [path.name for path in run.parent.iterdir()] == [".r.lock"]  # nothing listed as a run
