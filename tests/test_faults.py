@@ -124,3 +124,24 @@ def test_one_process_trains_a_run_folder_at_a_time_and_a_killed_one_frees_it(tmp
     with writing(run):  # the kernel let go of the lock with the process
         pass
     assert [path.name for path in run.parent.iterdir()] == [".r.lock"]  # nothing listed as a run
+
+
+def test_deleting_a_run_renames_it_away_first_and_leaves_nothing(tmp_path, monkeypatch):
+    import gan_demo.training.loop as loop
+    from gan_demo.training.worker import TrainingWorker
+    from gan_demo.ui.finetune_jobs import FineTuneHandlers
+
+    runs = tmp_path / "runs"
+    shutil.copytree(ROOT / "checkpoints" / "emoji-fluent", runs / "mine")
+    registry = Registry()
+    registry.add_runs_from(runs)
+    seen = []
+    real = loop.shutil.rmtree
+    monkeypatch.setattr(loop.shutil, "rmtree", lambda path, **kw: (seen.append(Path(path).name), real(path, **kw)))
+    handlers = FineTuneHandlers(
+        ModelStore(registry, torch.device("cpu")), TrainingWorker(device=torch.device("cpu")), runs
+    )
+    _, note = handlers.delete("mine")
+    assert note == "Deleted mine." and "mine" not in {entry.key for entry in registry}
+    assert seen and seen[0].startswith(".mine-deleted-")  # a kill mid-delete leaves only a hidden folder
+    assert list(runs.iterdir()) == []

@@ -69,8 +69,7 @@ def save_run(folder: Path, networks: dict[str, nn.Module], record: dict[str, Any
             (copy.deepcopy(network).half() if half else network).save_pretrained(staging / name)
         (staging / "run.json").write_text(json.dumps(record, indent=2) + "\n")
         if folder.exists():
-            previous = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-previous-")) / "run"
-            os.replace(folder, previous)
+            previous = _move_aside(folder, "previous")
         os.replace(staging, folder)
     finally:
         if previous is not None and previous.exists() and not folder.exists():
@@ -78,3 +77,16 @@ def save_run(folder: Path, networks: dict[str, nn.Module], record: dict[str, Any
         for leftover in (staging, previous and previous.parent):
             if leftover is not None and leftover.exists():
                 shutil.rmtree(leftover, ignore_errors=True)
+
+
+def remove_run(folder: Path) -> None:
+    """Delete a run folder; renamed to a hidden name first, so a half-deleted run is never listed."""
+    aside = _move_aside(Path(folder), "deleted")
+    shutil.rmtree(aside.parent, ignore_errors=True)
+
+
+def _move_aside(folder: Path, why: str) -> Path:
+    """Rename a whole run folder under a fresh hidden folder beside it (one atomic rename); its new path."""
+    aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-{why}-")) / "run"
+    os.replace(folder, aside)
+    return aside

@@ -18,6 +18,7 @@ from gan_demo.store import ModelStore
 from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem
 from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
+from gan_demo.training.loop import remove_run
 from gan_demo.training.record import ModelCard
 from gan_demo.training.uploads import UploadReport
 from gan_demo.training.worker import ACTIVE, Job, TrainingWorker
@@ -177,7 +178,7 @@ class FineTuneHandlers:
             raise gr.Error("Choose one of your runs to delete.", title="No run chosen")
         if self.worker.writing(folder):
             raise gr.Error("That run is still training; stop it first.", title="Still training")
-        shutil.rmtree(folder)
+        remove_run(folder)
         self.store.registry.remove(key)
         self.store.evict(key)
         return self.runs_list(), f"Deleted {key}."
