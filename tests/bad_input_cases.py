@@ -1,13 +1,15 @@
 """The bad-input table: what the app's API and `gan-demo` must refuse, and the one line each says.
 
 One row per (case, interface): the inputs that differ from a valid request, a fragment of the expected
-message, and the outcome: for the API the kind of error the client gets ("error": a gr.Error shown in the
-page and raised by gradio_client; "HTTP 413"), for the command line its exit code (one line on stderr per
-problem, nothing written). A few rows are accepted on purpose ("accepted", "exit 0"): input that looks odd
-but is fine. tests/test_bad_input.py runs every row; README.md's "Bad input" section is rendered from this
-table (`python -m tests.bad_input_cases` prints it; a test keeps the README equal to it).
+message, and the outcome: for the API the kind of error the client gets ("error": a gr.Error, shown in the
+page, sent as an `event: error` by Gradio's HTTP API and raised by gradio_client; "HTTP 413"), for the
+command line its exit code (one line on stderr per problem, nothing written). API rows go through Gradio's
+/call HTTP API (raw JSON, which also carries NaN and ∞) unless marked "(gradio_client)". A few rows
+are accepted on purpose ("accepted", "exit 0"): input that looks odd but is fine. tests/test_bad_input.py
+runs every row; README.md's "Bad input" section is rendered from this table (`python -m
+tests.bad_input_cases` prints it; a test keeps the README equal to it).
 
-Values that are files are named (`File`, `Upload`) and built by tests/test_bad_input.py (KIT).
+Values that are files are named (`File`, `Upload`) and built by tests/test_bad_input.py (FILES, SETS).
 """
 
 from __future__ import annotations
@@ -48,10 +50,10 @@ class Case:
     inputs: Any  # API: the parameters that differ from DEFAULTS[target]; CLI: argv after the command
     message: str  # a fragment of the one-line message
     outcome: str  # API: "error", "HTTP 413" or "accepted"; CLI: "exit N"
-    via: str = "client"  # API: "client" (gradio_client), "json" (raw JSON, for NaN/∞), "upload" (raw upload)
+    via: str = "http"  # API: "http" (Gradio's /call API, raw JSON), "client" (gradio_client), "upload" (raw upload)
 
 
-def api(case: str, target: str, message: str, *, outcome: str = "error", via: str = "client", **inputs) -> Case:
+def api(case: str, target: str, message: str, *, outcome: str = "error", via: str = "http", **inputs) -> Case:
     unknown = set(inputs) - set(DEFAULTS[target])
     assert not unknown, f"{target} has no parameters {unknown}"
     return Case(case, "api", target, inputs, message, outcome, via)
@@ -98,14 +100,14 @@ def image_cases() -> list[Case]:
     ]:
         what = f"{file}: " + {"bomb.png": "8000×5001 px in 39 KB", "tiny.png": "4×4 px"}.get(file, "unusable")
         rows += [
-            api(what, "/translate", message, source=File(file)),
+            api(what, "/translate", message, via="client" if file == "text.png" else "http", source=File(file)),
             cli(what, "translate", "--input", File(file), "--out", Out(), message=message, code=1),
         ]
     bomb = "bomb.png: the image is too large (a possible decompression bomb)"
     # fmt: off
     return [
         *rows,
-        api("bomb.png as a sketch", "/sketch_upload", bomb, sketch=File("bomb.png")),
+        api("bomb.png as a sketch", "/sketch_upload", bomb, via="client", sketch=File("bomb.png")),
         cli("bomb.png as a sketch", "sketch", "--input", File("bomb.png"), "--out", Out(), message=bomb, code=1),
         api("bomb.png as a content photo", "/stylize", bomb, content=File("bomb.png")),
         cli("bomb.png as a content photo", "stylize", *STYLIZE_CLI, "--content", File("bomb.png"), "--style",
@@ -136,14 +138,14 @@ def number_cases() -> list[Case]:
         cli("seed below 0", "sample", "--seed", "-3", "--out", Out(), message=seeds, code=2),
         api("seed of 2⁷⁰", "/sample", "is greater than maximum value 4294967295", seed=2**70),
         cli("seed of 2⁷⁰", "sample", "--seed", str(2**70), "--out", Out(), message=seeds, code=2),
-        api("NaN seed", "/sample", "Seed: expected a number", via="json", seed=NAN),
+        api("NaN seed", "/sample", "Seed: expected a number", seed=NAN),
         cli("NaN seed", "sample", "--seed", "nan", "--out", Out(), message="invalid int value: 'nan'", code=2),
         api("65 images", "/sample", "Value 65 is greater than maximum value 64", n=65),
         cli("65 images", "sample", "--n", "65", "--out", Out(), message="between 1 and 64, got 65", code=2),
-        api("infinite latent scale", "/sample", "expected a number", via="json", latent_scale=INF),
+        api("infinite latent scale", "/sample", "expected a number", latent_scale=INF),
         cli("infinite latent scale", "sample", "--latent-scale", "inf", "--out", Out(),
             message="latent scale must be in (0, 2], got inf", code=2),
-        api("NaN truncation", "/sample", "expected a number", via="json", truncation=NAN),
+        api("NaN truncation", "/sample", "expected a number", truncation=NAN),
         cli("NaN truncation", "sample", "--truncation", "nan", "--out", Out(),
             message="truncation threshold must be a positive number", code=2),
         api("output size 30000 px", "/sample", "is not in the list of choices", display_size=30000),
@@ -152,7 +154,7 @@ def number_cases() -> list[Case]:
         api("max side 5000 px", "/translate", "Value 5000 is greater than maximum value 1024", max_side=5000),
         cli("max side 5000 px", "translate", "--input", CAT, "--max-side", "5000", "--out", Out(),
             message="max side must be between 16 and 2048 px, got 5000", code=2),
-        api("infinite max side", "/translate", "expected a number", via="json", max_side=INF, source=None),
+        api("infinite max side", "/translate", "expected a number", max_side=INF),
         cli("infinite max side", "translate", "--input", CAT, "--max-side", "inf", "--out", Out(),
             message="invalid int value: 'inf'", code=2),
         api("edge threshold 2", "/sketch_photo", "Value 2.0 is greater than maximum value 1", threshold=2.0),
@@ -170,7 +172,7 @@ def model_cases() -> list[Case]:
     offline = "not in the local cache, and HF_HUB_OFFLINE is set"
     # fmt: off
     return [
-        api("unknown model key", "/sample", "no sample model called 'nope'; choose one of:", key="nope"),
+        api("unknown model key", "/sample", "no sample model called 'nope'; choose one of:", via="client", key="nope"),
         cli("unknown model key", "sample", "--model", "nope", "--out", Out(),
             message="no sample model called 'nope'; choose one of:", code=2),
         api("a model of another tab", "/sample", "no sample model called 'vintage'", key="vintage"),
@@ -199,14 +201,14 @@ def style_cases() -> list[Case]:
 
     # fmt: off
     return [
-        api("all-zero style-image weights", "/stylize", zeros, weight_1=0.0),
+        api("all-zero style-image weights", "/stylize", zeros, via="client", weight_1=0.0),
         styled("all-zero style-image weights", message=zeros, style=File("swirls.png", ":0")),
         api("negative style-image weight", "/stylize", "Value -1.0 is less than minimum value 0", weight_1=-1.0),
         styled("negative style-image weight", message="must not be negative", style=File("swirls.png", ":-1")),
-        api("NaN style-image weight", "/stylize", "expected a number", via="json", weight_1=NAN, style_1=None),
+        api("NaN style-image weight", "/stylize", "expected a number", weight_1=NAN),
         styled("NaN style-image weight", message="style-image weights must be finite",
                style=File("swirls.png", ":nan")),
-        api("infinite style weight", "/stylize", "expected a number", via="json", log_style=INF, style_1=None),
+        api("infinite style weight", "/stylize", "expected a number", log_style=INF),
         styled("infinite style weight", "--style-weight", "inf", message="must be finite numbers"),
         api("all-zero style-layer weights", "/stylize", "style-layer weights are all 0",
             **{f"layer_{i}": 0 for i in range(1, 6)}),
@@ -255,7 +257,7 @@ def finetune_cases() -> list[Case]:
     zip_unsafe, zip_bomb, inputs = Upload("zip with ../ and absolute paths"), Upload("zip bomb"), Upload("8 inputs")
     # fmt: off
     return [
-        api("zip with ../ and absolute paths (+3 images)", "/finetune_start", unsafe, first=zip_unsafe),
+        api("zip with ../ and absolute paths (+3 images)", "/finetune_start", unsafe, via="client", first=zip_unsafe),
         tune("zip with ../ and absolute paths (+3 images)", "gan", "--data", zip_unsafe, message=unsafe),
         api("zip bomb: 30 MB of zeros in 30 KB (+3 images)", "/finetune_start", bomb, first=zip_bomb),
         tune("zip bomb: 30 MB of zeros in 30 KB (+3 images)", "gan", "--data", zip_bomb, message=bomb),
@@ -289,7 +291,7 @@ def finetune_cases() -> list[Case]:
         api("0 steps", "/finetune_start", "Value 0 is less than minimum value 1", steps=0),
         tune("0 steps", "gan", "--data", Upload("8 images"), "--steps", "0", message="--steps must be at least 1",
              code=2),
-        api("NaN learning rate", "/finetune_start", "Learning rate: expected a number", via="json", lr=NAN, first=[]),
+        api("NaN learning rate", "/finetune_start", "Learning rate: expected a number", lr=NAN),
         tune("NaN learning rate", "gan", "--data", Upload("8 images"), "--lr", "nan",
              message="--lr must be a positive number, got nan", code=2),
         api("a name that is not a key", "/finetune_start", "Give the new model a name", name="../x"),
@@ -342,7 +344,7 @@ def inputs_text(row: Case) -> str:
     if row.interface == "cli":
         return " ".join(["gan-demo", row.target, *(shown(a) for a in row.inputs)])
     changes = ", ".join(f"{name}={shown(value)}" for name, value in row.inputs.items())
-    return f"{row.target} {changes}" + (" (raw JSON)" if row.via == "json" else "")
+    return f"{row.target} {changes}" + (" (gradio_client)" if row.via == "client" else "")
 
 
 def markdown(rows: list[Case] = CASES) -> str:

@@ -177,36 +177,51 @@ def uploaded(url: str, path: Path) -> tuple[int, str]:
     return response.status_code, response.text
 
 
-def api_value(value: Any, kit: Kit, *, url: str, job: dict | None) -> Any:
-    """A table value as the client sends it: files uploaded (by gradio_client, or here for raw JSON)."""
-    if isinstance(value, File | Upload):
-        paths = [kit.file(value.name)] if isinstance(value, File) else _set_files(kit.upload(value.name))
-        if url:  # raw JSON: upload each file and send its server path
-            sent = [{"path": json.loads(uploaded(url, p)[1])[0], "meta": {"_type": "gradio.FileData"}} for p in paths]
-        else:
-            sent = [handle_file(str(p)) for p in paths]
-        return sent[0] if isinstance(value, File) else sent
-    if isinstance(value, RunningJob):
-        return job[value.part]
-    if isinstance(value, dict):
-        return {key: api_value(v, kit, url=url, job=job) for key, v in value.items()}
-    if isinstance(value, list):
-        return [api_value(v, kit, url=url, job=job) for v in value]
-    return value
+class Sender:
+    """Turns table values into what a client sends: gradio_client's file handles, or for the raw HTTP API
+    the FileData of each file uploaded once."""
 
+    def __init__(self, kit: Kit, url: str, job: dict | None) -> None:
+        self.kit, self.url, self.job, self.sent = kit, url, job, {}
 
-def _set_files(path: Path) -> list[Path]:
-    return [path] if path.suffix == ".zip" else sorted(path.iterdir())
+    def file(self, path: Path, *, raw: bool) -> Any:
+        if not raw:
+            return handle_file(str(path))
+        if path not in self.sent:
+            server_path = json.loads(uploaded(self.url, path)[1])[0]
+            self.sent[path] = {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+        return self.sent[path]
+
+    def value(self, value: Any, *, raw: bool) -> Any:
+        if isinstance(value, File):
+            return self.file(self.kit.file(value.name), raw=raw)
+        if isinstance(value, Upload):
+            folder = self.kit.upload(value.name)
+            paths = [folder] if folder.suffix == ".zip" else sorted(folder.iterdir())
+            return [self.file(path, raw=raw) for path in paths]
+        if isinstance(value, RunningJob):
+            return self.job[value.part]
+        if isinstance(value, dict):
+            return {key: self.value(v, raw=raw) for key, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v, raw=raw) for v in value]
+        return value
 
 
 @pytest.fixture(scope="module")
-def running_job(app, kit):
+def sender(app, kit) -> Sender:
+    demo, _ = app
+    return Sender(kit, demo.test_url.rstrip("/"), None)
+
+
+@pytest.fixture(scope="module")
+def running_job(app, sender):
     """A long fine-tune job (the rows that need one come last); stopped after them."""
     _, client = app
     values = {**DEFAULTS["/finetune_start"], "name": "busy-run", "steps": 5000}
-    values["first"] = api_value(values["first"], kit, url="", job=None)
-    job_id, _ = client.predict(*values.values(), api_name="/finetune_start")
-    yield {"id": job_id, "name": "busy-run"}
+    job_id, _ = client.predict(*(sender.value(v, raw=False) for v in values.values()), api_name="/finetune_start")
+    sender.job = {"id": job_id, "name": "busy-run"}
+    yield
     client.predict(job_id, api_name="/finetune_stop")
     deadline = time.monotonic() + 120
     while client.predict(job_id, api_name="/finetune_status")[0].startswith(("**Queued", "**Running", "**Stopping")):
@@ -214,28 +229,35 @@ def running_job(app, kit):
         time.sleep(0.2)
 
 
+def sse_data(stream: str) -> str:
+    """The JSON of every `data:` line of an event stream, decoded (so that "×" reads as itself)."""
+    lines = [line.removeprefix("data:").strip() for line in stream.splitlines() if line.startswith("data:")]
+    return "\n".join(json.dumps(json.loads(line), ensure_ascii=False) for line in lines if line)
+
+
 def needs_job(value: Any) -> bool:
     return isinstance(value, RunningJob) or (isinstance(value, dict) and any(map(needs_job, value.values())))
 
 
 @pytest.mark.parametrize("row", [row for row in CASES if row.interface == "api"], ids=row_id)
-def test_the_app_explains_bad_input_to_the_client(row, app, kit, request):
+def test_the_app_explains_bad_input_to_the_client(row, app, kit, sender, request):
     demo, client = app
-    job = request.getfixturevalue("running_job") if needs_job(row.inputs) else None
+    if needs_job(row.inputs):
+        request.getfixturevalue("running_job")
     values = {**DEFAULTS[row.target], **row.inputs}
     if row.via == "upload":
         status, text = uploaded(demo.test_url, kit.file(values["files"].name))
         assert f"HTTP {status}" == row.outcome and row.message in text
-        return
-    if row.via == "json":
-        data = [api_value(v, kit, url=demo.test_url, job=job) for v in values.values()]
+    elif row.via == "http":
+        data = [sender.value(v, raw=True) for v in values.values()]
         status, text = call(app, row.target.lstrip("/"), json.dumps({"data": data}))
-        assert status == 200 and "event: error" in text and row.message in text, text
-        return
-    data = [api_value(v, kit, url="", job=job) for v in values.values()]
-    if row.outcome == "accepted":
-        assert row.message in str(client.predict(*data, api_name=row.target))
-        return
-    with pytest.raises(Exception) as raised:
-        client.predict(*data, api_name=row.target)
-    assert row.message in str(raised.value)
+        event = "event: complete" if row.outcome == "accepted" else "event: error"
+        assert status == 200 and event in text and row.message in sse_data(text), text
+    elif row.outcome == "accepted":
+        assert row.message in str(
+            client.predict(*(sender.value(v, raw=False) for v in values.values()), api_name=row.target)
+        )
+    else:
+        with pytest.raises(Exception) as raised:
+            client.predict(*(sender.value(v, raw=False) for v in values.values()), api_name=row.target)
+        assert row.message in str(raised.value)
