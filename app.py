@@ -30,6 +30,7 @@ from gan_demo.imaging import MAX_FILE_BYTES
 from gan_demo.registry import Registry
 from gan_demo.settings import Settings
 from gan_demo.store import ModelStore
+from gan_demo.training.gpu_calls import finetune_runner
 from gan_demo.training.worker import TrainingWorker
 from gan_demo.ui import CSS, build_app
 from gan_demo.ui.http import BodySizeLimit
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, runs_dir: Path | None = None
         entry = registry.add_run(folder, replace=True)
         store.evict(entry.key)
 
-    worker = TrainingWorker(device=device, on_saved=list_run)
+    worker = TrainingWorker(device=device, on_saved=list_run, trainer=finetune_runner())  # ZeroGPU: in GPU calls
     label = describe(device) + (", bf16 for translation" if store.precision == "bf16" else "")
     demo = build_app(store, label, worker=worker, runs_dir=runs_dir)
     demo.queue(max_size=16, default_concurrency_limit=1)

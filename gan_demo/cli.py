@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gan_demo import cli_commands, cli_finetune, cli_stylize
+from gan_demo import cli_commands, cli_edit, cli_finetune, cli_push, cli_stylize
 from gan_demo.cli_io import EXIT_FAILED, EXIT_INTERNAL, EXIT_MODEL, EXIT_OK, EXIT_USAGE, CliError
 from gan_demo.settings import Settings
 
@@ -58,7 +58,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("stylize", cli_stylize.HELP, cli_stylize.add_arguments, cli_stylize.run),
     Command("finetune", cli_finetune.HELP, cli_finetune.add_arguments, cli_finetune.run),
-    Command("edit", "StarGAN attribute editing (not available yet)"),
+    Command("push", cli_push.HELP, cli_push.add_arguments, cli_push.run),
+    Command("edit", cli_edit.HELP, cli_edit.add_arguments, cli_edit.run),
 )
 
 

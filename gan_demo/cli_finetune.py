@@ -31,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     )
     parser.add_argument("--target", type=Path, default=None, help="pix2pix: outputs with the same file names")
     parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images (folder or .zip)")
-    parser.add_argument("--out", type=Path, required=True, help="run folder to write; its name is the model's key")
+    parser.add_argument("--out", type=Path, default=None, help="run folder to write; its name is the model's key")
+    parser.add_argument(
+        "--resume", type=Path, default=None, help="go on from this run's last save (its settings; --out: it)"
+    )
+    parser.add_argument("--keep-last", type=int, default=2, help="checkpoints kept in OUT/checkpoints, plus the best")
     parser.add_argument("--steps", type=int, default=1000, help="optimisation steps at most (default 1000)")
     parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the base's)")
@@ -41,58 +45,80 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--seed", type=int, default=None, help="same seed, same run")
     parser.add_argument("--title", default="", help="the model's label in the app")
     parser.add_argument("--licence", default=None, help="licence of the result (that of your images)")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        default="auto",
+        help="mixed precision: auto (bf16 or fp16 on CUDA GPUs, fp32 elsewhere), or one of them",
+    )
     parser.add_argument("--check", action="store_true", help="only check the data (as the tab's Check button does)")
 
 
 def run(args: argparse.Namespace) -> int:
     from gan_demo.device import select_device
     from gan_demo.registry import Registry
+    from gan_demo.training import distributed
     from gan_demo.training.families import get_family
-    from gan_demo.training.finetune import FineTuneSpec, base_config, base_run_folder, folder_problem, run_finetune
+    from gan_demo.training.finetune import base_config, base_run_folder, folder_problem, run_finetune
 
     family = get_family(args.family)
     uploads = [_upload(args, flag) for flag in FOLDER_FLAGS[args.family].values()]
     _check_numbers(args)
+    args.out = args.out or args.resume
+    if args.out is None:
+        raise ValueError("give --out RUN_FOLDER (or --resume RUN_FOLDER to go on with a saved run)")
     if problem := folder_problem(args.out.parent):
         raise OSError(f"the run cannot be saved: {problem}")
-    base = base_run_folder(Registry(), args.base, family.task) if args.base else None
+    base = base_run_folder(Registry(), args.base, family.task) if args.base and not args.resume else None
     if missing := [str(path) for path in uploads if not path.exists()]:
         raise CliError(f"{', '.join(missing)}: no such folder or .zip", EXIT_USAGE)
-    overrides = _overrides(args)
-    with tempfile.TemporaryDirectory(prefix="gan-demo-finetune-") as work:
-        batch_size = base_config(family, base, overrides).batch_size
-        folders = _training_folders(args, uploads, Path(work), batch_size=batch_size)
+    batch_size = base_config(family, args.resume or base, _overrides(args)).batch_size
+    with distributed.session(select_device(args.device)) as session, tempfile.TemporaryDirectory() as work:
+        folders = _training_folders(args, uploads, Path(work), batch_size=batch_size, say=session.is_main)
         if args.check:
             return 0
-        spec = FineTuneSpec(
-            family=args.family,
-            folders=folders,
-            out=args.out,
-            steps=args.steps,
-            base=base,
-            minutes=args.minutes,
-            overrides=overrides,
-            freeze_d=args.freeze_d,
-            card=_card(args, uploads),
-            preview_every=10**9,  # no previews on the command line
-            command=sys.argv[2:] if len(sys.argv) > 2 else [],
-        )
-        bar = ProgressLine()
-        folder = run_finetune(spec, device=select_device(args.device), on_update=bar.show)
+        bar = ProgressLine(quiet=not session.is_main)  # rank 0 alone reports (and writes)
+        folder = run_finetune(_spec(args, folders, base, uploads), device=session.device, on_update=bar.show)
         bar.close()
-    print(folder)
+        if session.is_main:
+            print(folder)
     return 0
 
 
-def _training_folders(args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int) -> dict:
+def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: list[Path]):
+    from gan_demo.training.finetune import FineTuneSpec
+    from gan_demo.training.record import ModelCard
+
+    described = f"Fine-tuned with gan-demo finetune {args.family} on {', '.join(str(p) for p in uploads)}."
+    card = ModelCard(title=args.title, description=described, credit="fine-tuned with gan-demo finetune")
+    return FineTuneSpec(
+        family=args.family,
+        folders=folders,
+        out=args.out,
+        steps=args.steps,
+        base=base,
+        minutes=args.minutes,
+        overrides=_overrides(args),
+        freeze_d=args.freeze_d,
+        card=dataclasses.replace(card, licence=args.licence) if args.licence else card,
+        preview_every=10**9,  # no previews on the command line
+        command=_command(args),
+        resume=args.resume,
+        keep_last=args.keep_last,
+        precision=args.precision,
+    )
+
+
+def _training_folders(args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int, say: bool):
     """The uploads checked as the Fine-tune tab checks them (a folder or a .zip, each file through the safe
-    loader), written as training folders under `work`; the report is one line on stderr."""
+    loader), written as training folders under `work`; the report is one line on stderr (when `say`)."""
     from gan_demo.training.finetune_data import batch_too_large, uploads_for
 
     report = uploads_for(args.family, uploads[:1], uploads[1:], work)
     if not report.ready:
         raise CliError(report.summary(), EXIT_FAILED)
-    print(f"gan-demo: {report.summary()}", file=sys.stderr)
+    if say:
+        print(f"gan-demo: {report.summary()}", file=sys.stderr)
     if problem := batch_too_large(report, batch_size):
         raise CliError(f"{problem} (--batch-size)", EXIT_USAGE)
     return report.folders
@@ -102,6 +128,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
     """Refuse numbers no run can use (NaN, negative, zero) before any file is read."""
     if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
         raise ValueError("--steps must be at least 1 and --minutes positive")
+    if args.keep_last < 1:
+        raise ValueError(f"--keep-last must be at least 1 (the newest checkpoint), got {args.keep_last}")
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise ValueError(f"--lr must be a positive number, got {args.lr}")
     if (args.batch_size is not None and args.batch_size < 1) or args.freeze_d < 0:
@@ -123,23 +151,38 @@ def _overrides(args: argparse.Namespace) -> dict:
     return {key: value for key, value in given.items() if value is not None}
 
 
-def _card(args: argparse.Namespace, uploads: list[Path]):
-    from gan_demo.training.record import ModelCard
-
-    described = f"Fine-tuned with gan-demo finetune {args.family} on {', '.join(str(p) for p in uploads)}."
-    card = ModelCard(title=args.title, description=described, credit="fine-tuned with gan-demo finetune")
-    return dataclasses.replace(card, licence=args.licence) if args.licence else card
+def _command(args: argparse.Namespace) -> list[str]:
+    """The arguments after `gan-demo finetune` that repeat this run (for its record and card)."""
+    given = {
+        "--from": args.base,
+        "--data": args.data,
+        "--target": args.target,
+        "--data-b": args.data_b,
+        "--out": args.out,
+        "--steps": args.steps,
+        "--minutes": args.minutes,
+        "--lr": args.lr,
+        "--batch-size": args.batch_size,
+        "--augment": args.augment,
+        "--freeze-d": args.freeze_d or None,
+        "--seed": args.seed,
+        "--title": args.title or None,
+        "--licence": args.licence,
+        "--precision": None if args.precision == "auto" else args.precision,
+    }
+    return [args.family, *(part for flag, value in given.items() if value is not None for part in (flag, str(value)))]
 
 
 class ProgressLine:
     """One progress line on stderr (rewritten in place on a terminal, every 10 steps otherwise)."""
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.tty = sys.stderr.isatty() and not quiet
+        self.quiet = quiet
         self.started = time.perf_counter()
 
     def show(self, update) -> None:
-        if not update.step or (not self.tty and update.step % 10 and update.step != update.total):
+        if self.quiet or not update.step or (not self.tty and update.step % 10 and update.step != update.total):
             return
         rate = update.step / update.seconds if update.seconds else 0.0
         eta = f"ETA {(update.total - update.step) / rate:4.0f} s" if rate else ""

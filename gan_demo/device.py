@@ -5,6 +5,7 @@ Everything else receives a `torch.device` as an argument.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -49,19 +50,51 @@ def describe(device: torch.device) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
-def gpu_task(duration: int = 60) -> Callable[[F], F]:
-    """Decorate a function that needs the GPU: `spaces.GPU` on ZeroGPU, a no-op elsewhere."""
+def gpu_lent_per_call() -> bool:
+    """Whether the GPU is only lent for the length of a decorated call (ZeroGPU, with its `spaces` package)."""
+    return on_zerogpu() and importlib.util.find_spec("spaces") is not None
+
+
+def gpu_task(duration: int | Callable[..., int] = 60) -> Callable[[F], F]:
+    """Decorate a function that needs the GPU: `spaces.GPU` on ZeroGPU, a no-op elsewhere.
+
+    `duration` is the seconds the call may hold the GPU, or a function of the call's arguments giving them.
+    On ZeroGPU the call runs in another process: its arguments and its result must pickle.
+    """
 
     def wrap(fn: F) -> F:
-        if not on_zerogpu():
+        if not gpu_lent_per_call():
             return fn
-        try:
-            import spaces  # only present on Spaces
-        except ImportError:
-            return fn
+        import spaces  # only present on Spaces
+
         return spaces.GPU(duration=duration)(fn)
 
     return wrap
+
+
+def training_precision(device: torch.device) -> str:
+    """The mixed precision training uses on `device` by default: bf16 on CUDA GPUs that have it, fp16 with loss
+    scaling on older ones (before Ampere), fp32 on CPUs and Apple GPUs."""
+    if device.type != "cuda":
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def process_device(device: torch.device, local_rank: int) -> torch.device:
+    """The device of one process of a multi-process run: its own GPU (cuda:LOCAL_RANK), or the CPU."""
+    if device.type == "mps":
+        raise ValueError("multi-process training runs on CUDA GPUs or CPUs, not Apple MPS; use --device cpu")
+    if device.type != "cuda":
+        return device
+    if local_rank >= torch.cuda.device_count():
+        raise ValueError(f"process {local_rank} has no GPU: this machine has {torch.cuda.device_count()}")
+    torch.cuda.set_device(local_rank)
+    return torch.device("cuda", local_rank)
+
+
+def collective_backend(device: torch.device) -> str:
+    """The torch.distributed backend for processes on `device`: NCCL between CUDA GPUs, gloo on CPUs."""
+    return "nccl" if device.type == "cuda" else "gloo"
 
 
 def out_of_memory(error: BaseException) -> bool:

@@ -87,6 +87,13 @@ class ModelEntry:
         return "hub"
 
     def summary(self) -> dict[str, Any]:
+        summary = self._summary()
+        if self.task == "attributes":  # the names and range `gan-demo edit --attr` takes
+            low, high = getattr(self.options, "low", 0.0), getattr(self.options, "high", 1.0)
+            summary["attributes"] = [{"name": name, "min": low, "max": high} for name in self.attributes]
+        return summary
+
+    def _summary(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "task": self.task,

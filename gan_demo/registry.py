@@ -23,7 +23,7 @@ from gan_demo.entries import (
     bundled_runs,
     entry_from_run,
 )
-from gan_demo.specs import TASKS, StylizeOptions
+from gan_demo.specs import TASKS, AttributeOptions, StylizeOptions
 
 __all__ = ["CATALOGUE", "CHECKPOINTS_DIR", "ModelEntry", "Registry", "Task", "UnknownModel", "WeightSource"]
 
@@ -63,6 +63,21 @@ def _junyanz_style(name: str, title: str, description: str, *, back: str | None 
         image_size=256,
         licence="BSD-2-Clause (code and released weights of the CycleGAN authors)",
         credit=_JUNYANZ_CREDIT,
+    )
+
+
+# The Hub mirror's commit could not be looked up from this offline build: until it is pinned, its files come
+# from `main` (the file names of its newest README, November 2023).
+STARGAN_CELEBA_REVISION: str | None = None
+
+
+def _stargan_celeba(file: str, *, layout: str) -> WeightSource:
+    return WeightSource(
+        hub_repo="goodfellowliu/StarGAN-PyTorch",
+        hub_file=file,
+        hub_revision=STARGAN_CELEBA_REVISION,
+        layout=layout,
+        wrapper_key="state_dict",
     )
 
 
@@ -192,6 +207,36 @@ _LISTED: tuple[ModelEntry, ...] = (
         "The CycleGAN paper's apple ↔ orange pair, both directions. Downloaded from the Hub on first use.",
         back="orange2apple",
         key="cyclegan-apple-orange",
+    ),
+    ModelEntry(
+        key="stargan-celeba",
+        task="attributes",
+        title="Faces: hair colour, sex, age (official StarGAN, CelebA)",
+        description=(
+            "The StarGAN paper's CelebA model: black, blond or brown hair, male and young, on a 128 px face "
+            "crop that the app finds and pastes back into the photo. Its discriminator estimates where a photo "
+            "starts. Downloaded from the Hub on first use (34 MB, and 180 MB more for the estimate)."
+        ),
+        architecture="stargan_generator",
+        role_architectures={"discriminator": "stargan_discriminator"},
+        config={"c_dim": 5, "conv_dim": 64, "repeat_num": 6},
+        weights={
+            "generator": _stargan_celeba("g_128x128-celeba.pth.tar", layout="stargan_rekeyed"),
+            "discriminator": _stargan_celeba("d_128x128-celeba.pth.tar", layout="stargan"),
+        },
+        attributes=("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"),
+        image_size=128,
+        licence=(
+            "Apache-2.0 (Lornatang/StarGAN-PyTorch weights; yunjey/stargan's architecture, MIT); trained on "
+            "CelebA, whose images are for non-commercial research only"
+        ),
+        credit=(
+            "Choi et al. (CVPR 2018) StarGAN; weights of Lornatang/StarGAN-PyTorch on the Hugging Face Hub "
+            "(goodfellowliu/StarGAN-PyTorch); CelebA (Liu et al. 2015)"
+        ),
+        options=AttributeOptions(
+            exclusive=False, groups=("Black_Hair|Blond_Hair|Brown_Hair",), frame_faces=True, low=-0.5, high=1.5
+        ),
     ),
     ModelEntry(
         key="effnet-lite0",

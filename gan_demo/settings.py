@@ -1,9 +1,10 @@
 """Every setting the environment may change, read in one place.
 
-`Settings.from_env()` is called once by app.py and once by the CLI, and the result is passed down. Three
+`Settings.from_env()` is called once by app.py and once by the CLI, and the result is passed down. A few
 settings are also read here at call time by the modules that need them without a Settings at hand: the
-checkpoints folder (the catalogue is built at import), Hub offline mode (tests flip it per test), and
-ZeroGPU (decorators are applied at import).
+checkpoints folder (the catalogue is built at import), Hub offline mode and the Space's id (tests flip them
+per test), ZeroGPU (decorators are applied at import), and the process ranks torchrun gives each process.
+Tokens are never read here: huggingface_hub reads HF_TOKEN itself, when a push needs it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,28 @@ def hub_offline(environ: Mapping[str, str] = os.environ) -> bool:
 def on_zerogpu(environ: Mapping[str, str] = os.environ) -> bool:
     """SPACES_ZERO_GPU: a Hugging Face ZeroGPU Space, where the GPU is attached per call."""
     return (environ.get("SPACES_ZERO_GPU") or "").lower() in {"1", "true"}
+
+
+def space_id(environ: Mapping[str, str] = os.environ) -> str:
+    """SPACE_ID: "owner/name" of the Hugging Face Space this app runs in ("" when it runs elsewhere)."""
+    return (environ.get("SPACE_ID") or "").strip()
+
+
+def space_sign_in(environ: Mapping[str, str] = os.environ) -> bool:
+    """OAUTH_CLIENT_ID: the Space has `hf_oauth: true`, so visitors can sign in with their Hub account."""
+    return bool(space_id(environ) and environ.get("OAUTH_CLIENT_ID"))
+
+
+def process_ranks(environ: Mapping[str, str] = os.environ) -> tuple[int, int, int]:
+    """(RANK, WORLD_SIZE, LOCAL_RANK) as torchrun sets them for each process; (0, 1, 0) when run alone."""
+    values = []
+    for name, default in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+        value = environ.get(name) or default
+        if not value.isdigit():
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        values.append(int(value))
+    rank, world_size, local_rank = values
+    return rank, world_size, local_rank
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,15 @@ class StylizeOptions:
 
 
 @dataclass(frozen=True)
-class NoOptions:
-    """A task whose models set no options (yet)."""
+class AttributeOptions:
+    exclusive: bool = True  # the labels are domains (one-hot in training), so the vector is one group
+    groups: tuple[str, ...] = ()  # "Black_Hair|Blond_Hair|Brown_Hair": attributes that move as one group
+    frame_faces: bool = False  # find the face, crop it as the training faces were, paste the edit back
+    low: float = 0.0  # slider range; below 0 or above 1 extrapolates an attribute the model saw as 0 / 1
+    high: float = 1.0
 
 
-TaskOptions = SampleOptions | TranslateOptions | SketchOptions | StylizeOptions | NoOptions
+TaskOptions = SampleOptions | TranslateOptions | SketchOptions | AttributeOptions | StylizeOptions
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ SPECS: dict[Task, TaskSpec] = {
     "sample": TaskSpec("sample", SampleOptions, InferencePolicy(compile=True, channels_last=True)),
     "translate": TaskSpec("translate", TranslateOptions, InferencePolicy(bf16=True, compile=True)),
     "sketch": TaskSpec("sketch", SketchOptions, InferencePolicy(compile=True)),
-    "attributes": TaskSpec("attributes", NoOptions, InferencePolicy()),
+    "attributes": TaskSpec("attributes", AttributeOptions, InferencePolicy()),
     "stylize": TaskSpec("stylize", StylizeOptions, InferencePolicy()),
 }
 

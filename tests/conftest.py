@@ -28,13 +28,15 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
     from app import create_app, launch_options
 
-    demo, store = create_app(runs_dir=tmp_path_factory.mktemp("runs"))
+    runs_dir = tmp_path_factory.mktemp("runs")
+    demo, store = create_app(runs_dir=runs_dir)
     _, url, _ = demo.launch(
         prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True, **launch_options()
     )
     client = Client(url, verbose=False)
     demo.test_store = store  # type: ignore[attr-defined]
     demo.test_url = url  # type: ignore[attr-defined]
+    demo.test_runs_dir = runs_dir  # type: ignore[attr-defined]
     yield demo, client
     client.close()
     demo.close()
@@ -47,6 +49,31 @@ def _offline_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     return cache
+
+
+@pytest.fixture
+def zerogpu(monkeypatch: pytest.MonkeyPatch) -> list:
+    """A stand-in `spaces` package and SPACES_ZERO_GPU=true: `spaces.GPU(duration=…)` records each duration
+    it is given (in the returned list) and leaves the function as it is."""
+    import importlib.machinery
+    import sys
+    import types
+
+    declared: list = []
+
+    class GPU:
+        def __init__(self, duration):
+            declared.append(duration)
+
+        def __call__(self, fn):
+            return fn
+
+    spaces = types.ModuleType("spaces")
+    spaces.__spec__ = importlib.machinery.ModuleSpec("spaces", None)
+    spaces.GPU = GPU
+    monkeypatch.setitem(sys.modules, "spaces", spaces)
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    return declared
 
 
 @pytest.fixture
@@ -109,3 +136,51 @@ def l1_before_and_after_fitting(
         (module(inputs) - target).abs().mean().backward()
         optimiser.step()
     return before, (module(inputs) - target).abs().mean().item()
+
+
+def tiny_stargan_run(folder: Path, *, domains: tuple[str, ...] = ("red", "green", "blue"), size: int = 16) -> Path:
+    """A run folder of an untrained tiny StarGAN (generator and discriminator) over `domains`, as training
+    writes one: a model of the StarGAN tab and `gan-demo edit`, in a few milliseconds."""
+    import json
+
+    from gan_demo.models import StarGANDiscriminator, StarGANGenerator
+
+    torch.manual_seed(0)
+    networks = {
+        "generator": StarGANGenerator(c_dim=len(domains), conv_dim=4, repeat_num=1),
+        "discriminator": StarGANDiscriminator(image_size=size, conv_dim=4, c_dim=len(domains), repeat_num=2),
+    }
+    for role, network in networks.items():
+        network.save_pretrained(folder / role)
+    model = {
+        "task": "attributes",
+        "title": f"Tiny styles ({folder.name})",
+        "description": "An untrained tiny StarGAN for tests.",
+        "architecture": "stargan_generator",
+        "role_architectures": {"discriminator": "stargan_discriminator"},
+        "roles": list(networks),
+        "image_size": size,
+        "licence": "MIT",
+        "credit": "tests",
+        "attributes": list(domains),
+    }
+    (folder / "run.json").write_text(json.dumps({"family": "stargan", "model": model}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def face_photo():
+    """A DCGAN face (the installed `faces-dcgan` package model) on a plain background: face-like enough for
+    the Haar cascade, and offline."""
+    from PIL import Image
+
+    from gan_demo.hub import load_network
+    from gan_demo.registry import Registry
+    from gan_demo.tasks.sample import sample_images
+
+    cpu = torch.device("cpu")
+    generator = load_network(Registry().get("faces-dcgan"), "generator", device=cpu)
+    (face,) = sample_images(generator, n=1, seed=0, device=cpu, output_size=256)
+    photo = Image.new("RGB", (512, 384), (200, 210, 220))
+    photo.paste(face, (100, 60))
+    return photo

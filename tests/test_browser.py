@@ -8,6 +8,7 @@ toast, a console error or a missing result.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from benchmarks.common import CHROMIUM, browser_page
+from tests.conftest import tiny_stargan_run
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +53,20 @@ def finish(page, name: str) -> None:
     toasts = page.locator(".toast-body").all_inner_texts()
     assert not toasts, f"error toast on {name}: {toasts}"
     assert not page.errors, f"console errors on {name}: {page.errors}"
+
+
+def assert_loss_lines(panel) -> None:
+    """The loss plot draws one coloured line per term of the sampler's run (G_gan, D_recon, D_real, D_fake)."""
+    strokes = panel.locator(".mark-line path")  # the tab's one plot
+    strokes.nth(3).wait_for(timeout=10_000)
+    colours = [path.get_attribute("stroke") for path in strokes.all()]
+    assert len(colours) == 4 and all(colours) and len(set(colours)) == 4, colours
+    block = panel.locator(".block:has(.mark-line)").last.bounding_box()
+    names = panel.locator(".role-legend-label text")
+    assert sorted(name.text_content() for name in names.all()) == ["D_fake", "D_real", "D_recon", "G_gan"]
+    for name in names.all():  # inside the block, not cut off by its bottom edge
+        box = name.bounding_box()
+        assert block["y"] <= box["y"] and box["y"] + box["height"] <= block["y"] + block["height"], (box, block)
 
 
 def test_sample_tab_generates_a_grid_and_runs_an_example_row(page):
@@ -95,6 +111,46 @@ def test_sketch_tab_colours_a_drawing_made_with_the_mouse(page):
     finish(page, "sketch")
 
 
+def test_stargan_tab_follows_a_dragged_slider_and_offers_the_result_strip_and_gif(page, app, tmp_path_factory):
+    registry = app[0].test_store.registry
+    key = "emoji-styles"
+    if key not in {entry.key for entry in registry.entries("attributes")}:  # not bundled here: a tiny run stands in
+        key = "tiny-styles"
+        registry.add_run(tiny_stargan_run(tmp_path_factory.mktemp("stargan") / key), replace=True)
+    panel = open_tab(page, "StarGAN")  # the tab lists its models afresh when opened
+    panel.get_by_label("Model").first.click()
+    page.get_by_role("option", name=registry.get(key).title).click()
+    panel.locator("input[type=file]").first.set_input_files(
+        str(ROOT / "examples" / "emoji" / "flat-astonished-face.png")
+    )
+    panel.get_by_text("Estimated from the picture").wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_for_image(panel, "Result")
+    note = panel.get_by_text("Made with:")
+    before = note.inner_text()
+    box = panel.locator("input[type=range]:visible").nth(1).bounding_box()
+    page.mouse.move(box["x"] + 3, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 9):  # a person's drag, in small moves
+        page.mouse.move(box["x"] + box["width"] * 0.1 * step, box["y"] + box["height"] / 2, steps=3)
+    page.mouse.up()
+    for _ in range(150):  # the result follows the slider, and says which values made it
+        values = [float(box.input_value()) for box in panel.locator("input[type=number]:visible").all()[:3]]
+        shown = [float(number) for number in re.findall(r"-?\d+\.\d\d", note.inner_text())]
+        if note.inner_text() != before and shown == pytest.approx(values, abs=0.006):
+            break
+        page.wait_for_timeout(200)
+    assert note.inner_text() != before and shown == pytest.approx(values, abs=0.006), (note.inner_text(), values)
+    assert 0.6 < values[1] < 0.9 and sum(values) == pytest.approx(1, abs=0.01)  # the others gave way
+    with page.expect_download() as download:
+        panel.get_by_label("Download").first.click()
+    assert download.value.suggested_filename.endswith(".png")
+    panel.get_by_text("Interpolation strip and looping GIF").click()
+    panel.get_by_role("button", name="Make the strip and GIF").click()
+    wait_for_image(panel, "Strip")
+    wait_for_image(panel, "Looping GIF")
+    finish(page, "stargan")
+
+
 def test_style_tab_paints_a_photo_streams_the_loss_curves_and_offers_a_download(page):
     panel = open_tab(page, "Style transfer")
     page.locator("#content input[type=file]").set_input_files(str(ROOT / "examples" / "cat.jpg"))
@@ -130,12 +186,17 @@ def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(pag
     steps = panel.get_by_label("number input for Steps")
     steps.fill("3")
     steps.press("Enter")
+    panel.get_by_role("button", name="Estimate time").click()
+    panel.get_by_text("3 steps take about").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.screenshot(path=str(SHOTS / "finetune-estimate.png"), full_page=True)
     panel.get_by_role("button", name="Start").click()
     panel.get_by_text("saved as browser-run").wait_for(timeout=RESULT_TIMEOUT_MS)
+    assert_loss_lines(panel)
     page.reload(wait_until="load")  # the job id lives in the browser: the page reattaches
     page.get_by_role("tab").first.wait_for()
     panel = open_tab(page, "Fine-tune")
     panel.get_by_text("step 3 of 3").wait_for(timeout=10_000)
+    assert_loss_lines(panel)
     finish(page, "finetune")
     panel = open_tab(page, "Sample")
     panel.get_by_label("Model").first.click()

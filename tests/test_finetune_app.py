@@ -72,3 +72,15 @@ def test_stop_saves_the_run_and_a_second_job_waits_its_turn(app, tmp_path):
     client.predict(first, api_name="/finetune_stop")
     assert wait_status(client, first, lambda s: s.startswith("**Stopped**")).count("saved as long-run") == 1
     wait_status(client, second, lambda s: s.startswith("**Done**"))
+
+
+def test_the_tab_estimates_the_run_time_before_start_and_its_plot_starts_without_data(app, tmp_path):
+    import gradio as gr
+
+    demo, client = app
+    files = upload_set(tmp_path / "est")
+    settings = (120, 1, 1e-4, 2, ["color"], 1, 0.9)  # steps, minutes, lr, batch, augment, freeze, ema
+    note = client.predict("gan", "emoji-fluent", "names", files, [], *settings, api_name="/finetune_estimate")
+    assert note.startswith("**Estimate:** about ") and "s per step" in note and "120 steps take about" in note
+    (plot,) = [b for b in demo.blocks.values() if isinstance(b, gr.LinePlot) and b.label == "Loss terms"]
+    assert plot.value is None  # an empty frame here would leave the plot without lines (finetune_jobs.plot_value)

@@ -42,26 +42,33 @@ def test_runtime_entries_appear_in_listings():
     assert "my-run" in [e.key for e in registry.entries("translate")]
 
 
+def _contract_inputs(entry, network) -> tuple[tuple[torch.Tensor, ...], tuple[int, ...]]:
+    """What one entry's network takes, and the output shape it must give."""
+    if entry.task == "sample":
+        return (torch.randn(2, network.latent_dim),), (2, 3, entry.image_size, entry.image_size)
+    side = max(32, getattr(network, "size_multiple", 1))
+    image = torch.rand(2, 3, side, side) * 2 - 1
+    if entry.task == "attributes":  # an image and a label vector over the model's attributes
+        return (image, torch.rand(2, len(entry.attributes))), image.shape
+    return (image,), image.shape
+
+
 @pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e.key)
 def test_every_entry_builds_saves_loads_and_runs(entry, tmp_path):
     """Contract: config builds the architecture; save_pretrained → strict load gives the same network."""
+    assert entry.licence and entry.credit and entry.description
     module = build_module(entry.architecture, entry.config)
     module.save_pretrained(tmp_path / entry.key)
     role = next(iter(entry.weights))
     loaded = load_network(entry, role, device=CPU, explicit=tmp_path / entry.key)
-    if entry.task == "sample":
-        x = torch.randn(2, loaded.latent_dim)
-        assert loaded(x).shape == (2, 3, entry.image_size, entry.image_size)
-    elif entry.task == "stylize":  # feature networks: image in [0, 1], every layer the task options name
+    if entry.task == "stylize":  # feature networks: image in [0, 1], every layer the task options name
         x = torch.rand(1, 3, 32, 32)
         layers = [entry.options.content_layer, *entry.options.style_layers]
         assert set(loaded.feature_maps(x, layers)) == set(layers)
-    else:
-        side = max(32, getattr(loaded, "size_multiple", 1))
-        x = torch.rand(1, 3, side, side) * 2 - 1
-        assert loaded(x).shape == x.shape
-    torch.testing.assert_close(loaded(x), module.eval()(x))
-    assert entry.licence and entry.credit and entry.description
+        return
+    inputs, shape = _contract_inputs(entry, loaded)
+    assert loaded(*inputs).shape == shape
+    torch.testing.assert_close(loaded(*inputs), module.eval()(*inputs))
 
 
 @pytest.mark.parametrize("key", ["faces-dcgan", "vintage"])

@@ -423,6 +423,15 @@ def test_the_same_seed_trains_the_same_weights_whatever_the_global_seed(tmp_path
     assert any(not torch.equal(weights[0][k], v) for k, v in other.networks()["generator"].state_dict().items())
 
 
+def test_a_set_smaller_than_a_batch_is_refused_instead_of_waiting_forever():
+    from gan_demo.training.data import random_batches
+
+    images = torch.zeros(3, 3, 4, 4, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="3 training images, fewer than one batch of 4; lower the batch size"):
+        next(random_batches(images, batch_size=4, generator=torch.Generator(), paired=True))
+    assert next(random_batches(images, batch_size=4, generator=torch.Generator(), paired=False))[0].shape[0] == 4
+
+
 def test_a_data_kind_names_the_folders_it_needs(tmp_path):
     with pytest.raises(ValueError, match="domain_b"):
         train(cyclegan.FAMILY, CycleGANConfig(), {"domain_a": tmp_path}, steps=1, device=CPU)

@@ -113,7 +113,7 @@ class CycleGANTrainer(Trainer):
             lambda_identity=c.lambda_identity,
         )
         self.opt_g.zero_grad(set_to_none=True)
-        sum(g_terms.values()).backward()
+        self.backward(sum(g_terms.values()))
         self.opt_g.step()
 
         self.disc_a.requires_grad_(True)
@@ -124,7 +124,7 @@ class CycleGANTrainer(Trainer):
             **discriminator_terms(self.disc_a(real_a), self.disc_a(pool_a), mode=c.gan_mode, name="D_A"),
         }
         self.opt_d.zero_grad(set_to_none=True)
-        sum(d_terms.values()).backward()
+        self.backward(sum(d_terms.values()))
         self.opt_d.step()
         for scheduler in self.schedulers:
             scheduler.step()
@@ -160,4 +160,5 @@ FAMILY = Family(
         "a2b": f"{folders['domain_a'].name} → {folders['domain_b'].name}",
         "b2a": f"{folders['domain_b'].name} → {folders['domain_a'].name}",
     },
+    best_terms=("cycle_a", "cycle_b"),  # cycle consistency, both ways
 )

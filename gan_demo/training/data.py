@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ from gan_demo.tensors import uint8_to_signed as to_signed  # the name the traine
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "RandomBatches",
     "batch_problem",
     "flip_pairs",
     "image_names",
@@ -71,25 +73,44 @@ def batch_problem(count: int, batch_size: int) -> str:
     """Why `count` images (or pairs) cannot fill one batch drawn without repeats ("" when they can)."""
     if count >= batch_size:
         return ""
-    return f"a batch of {batch_size} needs at least {batch_size} images (or pairs), got {count}: lower the batch size"
+    return f"{count} training images, fewer than one batch of {batch_size}; lower the batch size"
 
 
-def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> Iterator[tuple]:
-    """Endless shuffled batches; paired sets share indices, unpaired ones are shuffled independently.
+class RandomBatches:
+    """Endless shuffled batches; paired sets share indices (whole passes over a shuffled order, drawn without
+    replacement a whole batch at a time, so they must hold one batch), unpaired ones are drawn independently.
+    Its position is a state_dict, so a resumed run gets the same next batch."""
 
-    Paired batches draw without repeats: a set smaller than one batch raises at the first batch (it would
-    otherwise never yield, and the training step would wait forever).
-    """
-    if paired and (problem := batch_problem(len(sets[0]), batch_size)):
-        raise ValueError(problem)
-    while True:
-        if paired:
-            order = torch.randperm(len(sets[0]), generator=generator)
-            for start in range(0, len(order) - batch_size + 1, batch_size):
-                index = order[start : start + batch_size]
-                yield tuple(s[index] for s in sets)
-        else:
-            yield tuple(s[torch.randint(len(s), (batch_size,), generator=generator)] for s in sets)
+    def __init__(self, *sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> None:
+        self.sets, self.batch_size, self.generator, self.paired = sets, batch_size, generator, paired
+        self._order: torch.Tensor | None = None  # this pass's shuffled indices (paired only)
+        self._start = 0  # where the next batch begins in it
+
+    def __iter__(self) -> Iterator[tuple]:
+        return self
+
+    def __next__(self) -> tuple[torch.Tensor, ...]:
+        size, generator = self.batch_size, self.generator
+        if self.paired and (problem := batch_problem(len(self.sets[0]), size)):  # at the first draw: a trainer
+            raise ValueError(problem)  # may be built anyway
+        if not self.paired:
+            return tuple(s[torch.randint(len(s), (size,), generator=generator)] for s in self.sets)
+        if self._order is None or self._start + size > len(self._order):  # a new pass; a short tail is left out
+            self._order, self._start = torch.randperm(len(self.sets[0]), generator=generator), 0
+        index = self._order[self._start : self._start + size]
+        self._start += size
+        return tuple(s[index] for s in self.sets)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"order": self._order, "start": self._start}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._order, self._start = state["order"], int(state["start"])
+
+
+def random_batches(*sets: torch.Tensor, batch_size: int, generator: torch.Generator, paired: bool) -> RandomBatches:
+    """Endless shuffled batches (see RandomBatches)."""
+    return RandomBatches(*sets, batch_size=batch_size, generator=generator, paired=paired)
 
 
 def flip_pairs(batch: tuple[torch.Tensor, ...], generator: torch.Generator) -> tuple[torch.Tensor, ...]:

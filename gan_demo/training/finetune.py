@@ -6,7 +6,9 @@ networks (generators and discriminators, so the discriminator starts warm), opti
 discriminators' first layers (FreezeD, Mo, Cho & Shin 2020), and steps until the step count, the time
 budget or a stop request. A non-finite loss rolls back to the last good weights with half the learning rate
 (non-finite weights are never saved); the run is saved atomically, periodically and at the end, with a
-model block so that it appears in the registry at once.
+model block so that it appears in the registry at once, a model card, its training state and its last
+checkpoints plus the best (training/checkpoints.py). `FineTuneSpec.resume` goes on from a run's last save
+with the run's own settings; training/estimate.py times a few steps of a prepared run before it starts.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import copy
 import dataclasses
 import json
 import math
+import shlex
 import shutil
 import tempfile
 import time
@@ -31,9 +34,13 @@ from gan_demo.entries import CHECKPOINTS_DIR, RUN_RECORD
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
 from gan_demo.tensors import from_signed_unit, uint8_to_signed
+from gan_demo.training import distributed
+from gan_demo.training.checkpoints import Resumed, RunWriter, read_resume
+from gan_demo.training.distributed import agree
 from gan_demo.training.families import get_family
 from gan_demo.training.family import Family, Trainer
-from gan_demo.training.loop import StepLog, save_run
+from gan_demo.training.loop import LossHistory, StepLog
+from gan_demo.training.precision import use_precision
 from gan_demo.training.record import ModelCard, model_block, run_record
 from gan_demo.training.run_lock import one_writer
 
@@ -60,6 +67,9 @@ class FineTuneSpec:
     preview_every: int = 25  # steps between preview grids
     save_every_s: float = 120.0  # seconds between periodic saves
     command: list[str] = field(default_factory=list)  # how it was started, for the run record
+    precision: str = "auto"  # fp32 | bf16 | fp16 | auto (mixed precision on CUDA GPUs; see training/precision.py)
+    resume: Path | None = None  # go on from this run folder's last save (its settings, base, FreezeD, precision)
+    keep_last: int = 2  # checkpoints kept in out/checkpoints, besides the best
 
 
 @dataclass
@@ -72,6 +82,7 @@ class Update:
     seconds: float
     preview: Image.Image | None = None  # a fresh preview grid, every `preview_every` steps
     message: str = ""  # e.g. a rollback
+    history: list[dict[str, float]] | None = None  # a resumed run's earlier curve, sent once before its first step
 
 
 def base_run_folder(registry: Registry, value: str, task: str) -> Path:
@@ -134,8 +145,9 @@ def freeze_early_convolutions(network: nn.Module, count: int) -> int:
     return len(convolutions)
 
 
-def _optimisers(trainer: Trainer) -> list[torch.optim.Optimizer]:
-    return [value for value in vars(trainer).values() if isinstance(value, torch.optim.Optimizer)]
+def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
+    objects = trainer.state_objects().values()
+    return [value for value in objects if isinstance(value, torch.optim.lr_scheduler.LRScheduler)]
 
 
 def _snapshot(trainer: Trainer) -> dict[str, dict[str, torch.Tensor]]:
@@ -145,10 +157,12 @@ def _snapshot(trainer: Trainer) -> dict[str, dict[str, torch.Tensor]]:
 def _restore(trainer: Trainer, snapshot: dict[str, dict[str, torch.Tensor]]) -> None:
     for role, network in trainer.networks().items():
         network.load_state_dict(snapshot[role])
-    for optimiser in _optimisers(trainer):
+    for optimiser in trainer.optimisers():
         optimiser.state.clear()  # moments may hold the non-finite values
         for group in optimiser.param_groups:
             group["lr"] *= 0.5
+    for scheduler in _schedulers(trainer):  # else the schedule's next step would set the old rate again
+        scheduler.base_lrs = [lr * 0.5 for lr in scheduler.base_lrs]
 
 
 def _finite(networks: dict[str, nn.Module]) -> bool:
@@ -171,7 +185,48 @@ def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.I
     return make_grid(from_signed_unit(source) + outputs, columns=len(outputs))
 
 
-@one_writer
+@dataclass
+class PreparedRun:
+    """A fine-tune ready to step: its family, config and trainer, and where a resumed one left off."""
+
+    family: Family
+    config: Any
+    trainer: Trainer
+    base: Path | None  # the run it started from (for the card)
+    freeze_d: int
+    precision: str  # the one chosen: fp32, bf16 or fp16
+    resumed: Resumed | None
+
+
+def prepare_run(spec: FineTuneSpec, device: torch.device) -> PreparedRun:
+    """Build the trainer as `spec` says: from the base's weights, or from a resumed run's training state."""
+    family = get_family(spec.family)
+    resumed = read_resume(spec.resume) if spec.resume else None
+    base, freeze_d, precision = spec.base, spec.freeze_d, spec.precision
+    if resumed is not None:
+        recorded = resumed.record.get("finetune") or {}
+        base = Path(recorded["base"]) if recorded.get("base") else None
+        freeze_d, precision = int(recorded.get("freeze_d", 0)), recorded.get("precision", precision)
+    config = base_config(family, spec.resume or spec.base, spec.overrides)
+    if resumed is not None:
+        resumed.check(family, config)
+    data = family.data.load(spec.folders, size=config.size, split=None, min_count=min(config.batch_size, 2))
+    session = distributed.current()  # under torchrun: this process's share of the data, averaged steps
+    trainer = family.build(config, session.shard(data, batch_size=config.batch_size), steps=spec.steps, device=device)
+    if resumed is None and base is not None:
+        trainer.load_networks(Path(base))
+    session.prepare(trainer, stream=resumed.step if resumed else 0)  # a resumed run's other processes: new streams
+    precision = use_precision(trainer, precision)
+    if resumed is not None:  # after use_precision: fp16's loss scaler is part of the state
+        trainer.load_training_state(resumed.trainer, streams=session.is_main)
+    if freeze_d:
+        for role, network in trainer.networks().items():
+            if role not in trainer.inference_roles and "disc" in role:
+                freeze_early_convolutions(network, freeze_d)
+    return PreparedRun(family, config, trainer, base, freeze_d, precision, resumed)
+
+
+@one_writer(lambda: distributed.current().is_main)  # rank 0 alone writes the run folder
 def run_finetune(
     spec: FineTuneSpec,
     *,
@@ -180,60 +235,71 @@ def run_finetune(
     on_update: Callable[[Update], None] = lambda update: None,
 ) -> Path:
     """Train as `spec` says and save the run folder (returned); stops early when `should_stop()` says so."""
-    family = get_family(spec.family)
-    config = base_config(family, spec.base, spec.overrides)
-    data = family.data.load(spec.folders, size=config.size, split=None, min_count=min(config.batch_size, 2))
-    trainer = family.build(config, data, steps=spec.steps, device=device)
-    if spec.base is not None:
-        trainer.load_networks(Path(spec.base))
-    if spec.freeze_d:
-        for role, network in trainer.networks().items():
-            if role not in trainer.inference_roles and "disc" in role:
-                freeze_early_convolutions(network, spec.freeze_d)
-    card = dataclasses.replace(spec.card, base_model=spec.base.name if spec.base else None)
-    model = model_block(family, trainer, spec.folders, config, card, name=spec.out.name)
-    record = _recorder(family, config, spec, device, model)
-    on_update(Update(0, spec.steps, {}, 0.0, preview_grid(family, trainer), "started"))
+    run = prepare_run(spec, device)
+    if run.resumed is not None and run.resumed.step >= spec.steps:
+        raise FineTuneFailed(f"the run is already at step {run.resumed.step} of {spec.steps}; ask for more steps")
+    family, trainer, resumed = run.family, run.trainer, run.resumed
+    card = dataclasses.replace(spec.card, base_model=run.base.name if run.base else None)
+    model = (
+        resumed.record["model"]
+        if resumed
+        else model_block(family, trainer, spec.folders, run.config, card, name=spec.out.name)
+    )
+    record = _recorder(run, spec, device, model)
+    writer = RunWriter.going_on(spec.out, family, resumed, keep_last=spec.keep_last)
+    history = resumed.history if resumed else LossHistory()
+    start = resumed.start if resumed else (0, 0.0)
+    rows = history.rows() if resumed else None
+    on_update(Update(start[0], spec.steps, {}, start[1], preview_grid(family, trainer), "started", history=rows))
     log = _train(
         family,
         trainer,
         spec,
+        start=start,
+        history=history,
+        writer=writer,
         should_stop=should_stop,
         on_update=on_update,
-        save=lambda log: _save(trainer, spec.out, record(log)),
+        save=lambda log: _save(trainer, writer, record(log), history),
     )
     if log is None:
         raise FineTuneFailed("stopped before the first step; nothing was saved")
-    _save(trainer, spec.out, record(log))
+    distributed.current().verify(trainer)
+    _save(trainer, writer, record(log), history)
     return spec.out
 
 
-def _recorder(family: Family, config: Any, spec: FineTuneSpec, device: torch.device, model: dict) -> Callable:
+def _recorder(run: PreparedRun, spec: FineTuneSpec, device: torch.device, model: dict) -> Callable:
     def record(log: StepLog) -> dict[str, Any]:
-        result = run_record(family, config, spec.command, device, log, model)
-        result["command"] = "gan-demo finetune " + " ".join(spec.command) if spec.command else "the Fine-tune tab"
-        result["finetune"] = {"base": str(spec.base) if spec.base else None, "freeze_d": spec.freeze_d}
+        result = run_record(run.family, run.config, spec.command, device, log, model)
+        result["command"] = "gan-demo finetune " + shlex.join(spec.command) if spec.command else "the Fine-tune tab"
+        if run.resumed is not None:
+            result["command"] = run.resumed.command
+        base = str(run.base) if run.base else None
+        result["finetune"] = {"base": base, "freeze_d": run.freeze_d, "precision": run.precision}
         return result
 
     return record
 
 
-def _save(trainer: Trainer, out: Path, record: dict[str, Any]) -> None:
+def _save(trainer: Trainer, writer: RunWriter, record: dict[str, Any], history: LossHistory) -> None:
     networks = trainer.run_networks()
     if not _finite(networks):
         raise FineTuneFailed("the weights became non-finite; nothing was saved")
-    save_run(out, networks, record)
+    if distributed.current().is_main:  # under torchrun, rank 0 alone writes
+        writer.save(trainer, record, history, networks)
 
 
-def _train(family, trainer, spec, *, should_stop, on_update, save) -> StepLog | None:
+def _train(family, trainer, spec, *, start, history, writer, should_stop, on_update, save) -> StepLog | None:
     """The guarded loop: steps until done, out of time or stopped; rolls back on non-finite losses."""
-    start = last_save = time.perf_counter()
+    began = last_save = time.perf_counter()
     good, failures, log = _snapshot(trainer), 0, None
-    for step in range(1, spec.steps + 1):
-        if should_stop():
+    for step in range(start[0] + 1, spec.steps + 1):
+        if agree(should_stop()):  # under torchrun every process stops after the same step
             break
         losses = trainer.step()
-        elapsed = time.perf_counter() - start
+        spent = time.perf_counter() - began  # this session's time (the budget); elapsed: the run's
+        elapsed = start[1] + spent
         if not all(math.isfinite(value) for value in losses.values()):
             failures += 1
             if failures >= MAX_ROLLBACKS:
@@ -245,6 +311,8 @@ def _train(family, trainer, spec, *, should_stop, on_update, save) -> StepLog | 
             continue
         failures = 0
         log = StepLog(step, losses, elapsed, dict(trainer.data.summary))
+        history.add(step, losses)
+        writer.observe(losses)
         if step % SNAPSHOT_EVERY == 0:
             good = _snapshot(trainer)
         preview = preview_grid(family, trainer) if step % spec.preview_every == 0 else None
@@ -252,6 +320,6 @@ def _train(family, trainer, spec, *, should_stop, on_update, save) -> StepLog | 
         if time.perf_counter() - last_save > spec.save_every_s:
             save(log)
             last_save = time.perf_counter()
-        if spec.minutes is not None and elapsed >= spec.minutes * 60:
+        if spec.minutes is not None and agree(spent >= spec.minutes * 60):
             break
     return log

@@ -186,14 +186,14 @@ class GANTrainer(Trainer):
         fake_logits = self.discriminator(self._augment(fake.detach()))
         terms["D_fake"] = adversarial(fake_logits, target_real=False, mode=c.gan_mode)
         self.opt_d.zero_grad(set_to_none=True)
-        sum(terms.values()).backward()
+        self.backward(sum(terms.values()))
         self.opt_d.step()
 
         self.discriminator.requires_grad_(False)
         fake_logits = self.discriminator(self._augment(fake))
         g_loss = adversarial(fake_logits, target_real=True, mode=c.gan_mode, for_generator=True)
         self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        self.backward(g_loss)
         self.opt_g.step()
         self._update_average()
         return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
@@ -214,13 +214,13 @@ class GANTrainer(Trainer):
             "D_fake": adversarial(disc.judge([f.detach() for f in fake_features]), target_real=False, mode=c.gan_mode),
         }
         self.opt_d.zero_grad(set_to_none=True)
-        sum(terms.values()).backward()
+        self.backward(sum(terms.values()))
         self.opt_d.step()
 
         disc.requires_grad_(False)
         g_loss = adversarial(disc.judge(fake_features), target_real=True, mode=c.gan_mode, for_generator=True)
         self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        self.backward(g_loss)
         self.opt_g.step()
         self._update_average()
         return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
@@ -262,4 +262,5 @@ FAMILY = Family(
     task="sample",
     options=OPTIONS,
     build=lambda config, data, *, steps, device: GANTrainer(config, data, device=device),
+    best_terms=("G_gan",),  # no reconstruction term: how well G fooled D lately, a weak signal
 )

@@ -14,6 +14,7 @@ from gan_demo.training.datasets import PAIRS, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import discriminator_terms, paired_reconstruction_terms, pix2pix_generator_terms
 from gan_demo.training.perceptual import pretrained_feature_distance
+from gan_demo.training.precision import bf16_autocast
 from gan_demo.training.schedule import adam, linear_decay
 from gan_demo.training.sketch_augment import affine_pairs, trace_targets
 
@@ -54,6 +55,8 @@ class Pix2PixConfig:
 class Pix2PixTrainer(Trainer):
     """One optimisation step of D then G on a paired batch (source → target)."""
 
+    stateless = (*Trainer.stateless, "perceptual")  # a frozen pretrained network, rebuilt on resume
+
     def __init__(self, config: Pix2PixConfig, data: TrainingData, *, total_steps: int, device: torch.device) -> None:
         super().__init__(data, seed=config.seed, device=device)
         with self.random.global_state():  # layers initialise from the global generator
@@ -85,12 +88,12 @@ class Pix2PixTrainer(Trainer):
         return source, target
 
     def update(self, source: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+        with bf16_autocast(self.device, self.config.bf16):
             fake = self.generator(source).float()  # losses in fp32 either way
         d_terms = self._discriminator_step(source, target, fake) if self.config.lambda_gan > 0 else {}
         g_terms = {**self._generator_terms(source, target, fake), **self._paired_terms(fake, target)}
         self.opt_g.zero_grad(set_to_none=True)
-        sum(g_terms.values()).backward()
+        self.backward(sum(g_terms.values()))
         self.opt_g.step()
         for scheduler in self.schedulers if d_terms else self.schedulers[:1]:  # without D, only G's optimiser ran
             scheduler.step()
@@ -103,7 +106,7 @@ class Pix2PixTrainer(Trainer):
             mode=self.config.gan_mode,
         )
         self.opt_d.zero_grad(set_to_none=True)
-        sum(d_terms.values()).backward()
+        self.backward(sum(d_terms.values()))
         self.opt_d.step()
         return d_terms
 
@@ -164,4 +167,5 @@ FAMILY = Family(
     task="sketch",
     options=OPTIONS,
     build=lambda config, data, *, steps, device: Pix2PixTrainer(config, data, total_steps=steps, device=device),
+    best_terms=("G_L1",),  # the weighted L1 distance to the targets
 )

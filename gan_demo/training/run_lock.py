@@ -53,12 +53,18 @@ def writing(folder: Path) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def one_writer(train: Callable[..., Path]) -> Callable[..., Path]:
-    """Decorate a training function whose first argument has `.out` (the run folder): it runs under the lock."""
+def one_writer(is_writer: Callable[[], bool]) -> Callable[[Callable[..., Path]], Callable[..., Path]]:
+    """Decorate a training function whose first argument has `.out` (the run folder): in the process that
+    writes it (`is_writer()`: under torchrun, rank 0 only) it runs under the folder's lock."""
 
-    @functools.wraps(train)
-    def locked(spec, *args, **kwargs) -> Path:
-        with writing(spec.out):
-            return train(spec, *args, **kwargs)
+    def decorate(train: Callable[..., Path]) -> Callable[..., Path]:
+        @functools.wraps(train)
+        def locked(spec, *args, **kwargs) -> Path:
+            if not is_writer():
+                return train(spec, *args, **kwargs)
+            with writing(spec.out):
+                return train(spec, *args, **kwargs)
 
-    return locked
+        return locked
+
+    return decorate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -56,3 +57,12 @@ class ImageHistory:
             else:
                 out.append(image)
         return torch.stack(out)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The stored fakes and the swap coin's state, so a resumed run draws as an uninterrupted one."""
+        return {"images": list(self.images), "rng": self.rng.getstate()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.images = list(state["images"])
+        version, internal, gauss = state["rng"]
+        self.rng.setstate((version, tuple(internal), gauss))

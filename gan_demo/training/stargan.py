@@ -29,6 +29,7 @@ from gan_demo.training.losses import (
     stargan_discriminator_terms,
     stargan_generator_terms,
 )
+from gan_demo.training.precision import bf16_autocast
 from gan_demo.training.schedule import adam, linear_decay
 
 
@@ -142,7 +143,7 @@ class StarGANTrainer(Trainer):
 
     def _translate(self, image: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
         labels = F.one_hot(domains, len(self.attributes)).float()
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+        with bf16_autocast(self.device, self.config.bf16):
             return self.generator(image, labels).float()
 
     def update(self, real, paired, found, source, target) -> dict[str, float]:
@@ -175,7 +176,7 @@ class StarGANTrainer(Trainer):
             lambda_cls=c.lambda_cls,
         )
         self.opt_d.zero_grad(set_to_none=True)
-        sum(terms.values()).backward()
+        self.backward(sum(terms.values()))
         self.opt_d.step()
         return terms
 
@@ -196,7 +197,7 @@ class StarGANTrainer(Trainer):
         if c.lambda_paired > 0:
             terms["G_paired"] = c.lambda_paired * masked_l1(fake, paired, found)
         self.opt_g.zero_grad(set_to_none=True)
-        sum(terms.values()).backward()
+        self.backward(sum(terms.values()))
         self.opt_g.step()
         self.discriminator.requires_grad_(True)
         return terms
@@ -218,6 +219,7 @@ OPTIONS = (
     Option("lambda_cls", "domain-classification weight (paper: 1)"),
     Option("lambda_rec", "reconstruction weight (paper: 10)"),
     Option("lambda_paired", "L1 to the same file name in the target domain (ours; 0: off)"),
+    Option("decay_fraction", "last share of the run with linearly decaying LR (paper: 0.5)"),
     Option("bf16", "generator forward in bfloat16 autocast"),
 )
 
@@ -230,4 +232,5 @@ FAMILY = Family(
     task="attributes",
     options=OPTIONS,
     build=lambda config, data, *, steps, device: StarGANTrainer(config, data, total_steps=steps, device=device),
+    best_terms=("G_rec",),  # reconstruction G(G(x, c), c_x) ≈ x, on the G steps
 )

@@ -5,6 +5,10 @@ job id back; one thread trains the jobs one at a time, in order, and keeps each 
 history, latest preview, message) in memory for any page to read. Stop sets a flag that the training loop
 checks every step, and the run is saved as it stands. A finished run is handed to `on_saved`, which lists
 it as a model (the registry and the model store are the app's, not the worker's).
+
+An estimate (`measure`: a few timed steps before a job is started) takes the same one training slot: it is
+refused while any job runs or waits, and a job submitted during an estimate starts when the estimate ends
+(at most a few seconds: training/estimate.py keeps it within a small budget).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from gan_demo.training.estimate import StepTiming, measure_on_device
 from gan_demo.training.finetune import FineTuneSpec, Update, run_finetune
 
 ACTIVE = ("queued", "running", "stopping")
@@ -65,10 +70,13 @@ class TrainingWorker:
         device: torch.device,
         on_saved: Callable[[Path], None] = lambda folder: None,
         trainer: Callable[..., Path] = run_finetune,  # run_finetune's signature; tests pass a stand-in
+        measurer: Callable[..., StepTiming] = measure_on_device,  # measure_steps (in a GPU call on ZeroGPU)
     ) -> None:
         self.device = device
         self._on_saved = on_saved
         self._train = trainer
+        self._measure = measurer
+        self._slot = threading.Lock()  # held while a job trains or an estimate runs: one at a time
         self._jobs: dict[str, Job] = {}
         self._queue: queue.Queue[Job] = queue.Queue()
         self._lock = threading.Lock()
@@ -115,29 +123,50 @@ class TrainingWorker:
             job.message = "stopping after this step; the run is saved" if job.state == "stopping" else "cancelled"
         return True
 
+    def measure(self, spec: FineTuneSpec) -> StepTiming:
+        """Time a few steps of `spec` now, in the caller's thread; ValueError while the slot is taken."""
+        busy = "a training job is running or waiting; its own ETA is shown once it runs, estimate after it"
+        with self._lock:
+            if any(job.state in ACTIVE for job in self._jobs.values()):
+                raise ValueError(busy)
+        if not self._slot.acquire(blocking=False):
+            raise ValueError(busy)
+        try:
+            return self._measure(spec, device=self.device)
+        finally:
+            self._slot.release()
+
     def _serve(self) -> None:
         while True:
             job = self._queue.get()
             if job.stop_requested.is_set():
                 continue
+            with self._slot:
+                self._run(job)
+
+    def _run(self, job: Job) -> None:
+        if job.stop_requested.is_set():  # stopped while an estimate held the slot
+            return
+        with self._lock:
+            job.state, job.message = "running", "loading the data and the base model…"
+        try:
+            folder = self._train(
+                job.spec, device=self.device, should_stop=job.stop_requested.is_set, on_update=self._recorder(job)
+            )
+            self._on_saved(folder)
             with self._lock:
-                job.state, job.message = "running", "loading the data and the base model…"
-            try:
-                folder = self._train(
-                    job.spec, device=self.device, should_stop=job.stop_requested.is_set, on_update=self._recorder(job)
-                )
-                self._on_saved(folder)
-                with self._lock:
-                    job.state = "stopped" if job.stop_requested.is_set() else "done"
-                    job.message = f"saved as {folder.name}: it is listed as a model now"
-            except Exception as error:  # the job fails with a message; the worker keeps serving
-                with self._lock:
-                    job.state, job.message = "failed", f"{type(error).__name__}: {error}"
+                job.state = "stopped" if job.stop_requested.is_set() else "done"
+                job.message = f"saved as {folder.name}: it is listed as a model now"
+        except Exception as error:  # the job fails with a message; the worker keeps serving
+            with self._lock:
+                job.state, job.message = "failed", f"{type(error).__name__}: {error}"
 
     def _recorder(self, job: Job) -> Callable[[Update], None]:
         def record(update: Update) -> None:
             with self._lock:
                 job.step, job.total, job.seconds = update.step, update.total, update.seconds
+                if update.history is not None:  # a resumed run: its curve goes on from the saved one
+                    job.history = list(update.history)[-HISTORY_LIMIT:]
                 if update.losses:
                     job.history.append({"step": float(update.step), **update.losses})
                     if len(job.history) > HISTORY_LIMIT:

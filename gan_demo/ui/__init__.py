@@ -16,6 +16,7 @@ from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
 from gan_demo.ui.finetune_tab import build_finetune_tab
 from gan_demo.ui.sample_tab import build_sample_tab
 from gan_demo.ui.sketch_tab import build_sketch_tab
+from gan_demo.ui.stargan_tab import build_stargan_tab
 from gan_demo.ui.style_tab import build_style_tab
 from gan_demo.ui.tabs import TabContext, TabDef, TabHooks
 from gan_demo.ui.translate_tab import build_translate_tab
@@ -28,13 +29,7 @@ TABS: tuple[TabDef, ...] = (
     TabDef("sample", "Sample", "sample", build_sample_tab),
     TabDef("cyclegan", "CycleGAN", "translate", build_translate_tab),
     TabDef("sketch", "Sketch → image", "sketch", build_sketch_tab),
-    TabDef(
-        "stargan",
-        "StarGAN",
-        "attributes",
-        summary="Move attribute sliders and watch one multi-domain generator follow.",
-        command="gan-demo edit",
-    ),
+    TabDef("stargan", "StarGAN", "attributes", build_stargan_tab),
     TabDef("style", "Style transfer", "stylize", build_style_tab),
     TabDef("finetune", "Fine-tune", None, build_finetune_tab),
 )

@@ -33,13 +33,18 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 def model_choices(store: ModelStore, task: Task) -> list[tuple[str, str]]:
     """(label, key) pairs for a dropdown; models that cannot run here say why in their label."""
-    choices = []
+    return [(label, key) for label, key, _ in _listing(store, task)]
+
+
+def _listing(store: ModelStore, task: Task) -> list[tuple[str, str, bool]]:
+    """(label, key, usable here) of each of `task`'s models."""
+    listing = []
     for entry in store.registry.entries(task):
-        _, note = availability(entry)
+        usable, note = availability(entry)
         note = "broken: its weights did not load" if store.broken(entry.key) else note
         label = entry.title if note == "ready" else f"{entry.title} ({note})"
-        choices.append((label, entry.key))
-    return choices
+        listing.append((label, entry.key, usable and not store.broken(entry.key)))
+    return listing
 
 
 def model_card_markdown(registry: Registry, key: str | None) -> str:
@@ -69,14 +74,17 @@ def model_picker(
     info: str,
     label: str = "Model",
     card: Callable[[str | None], str] | None = None,  # the markdown under the dropdown; default: the model card
+    prefer_usable: bool = False,  # select the first model that can run here (not a Hub preset offline)
 ) -> ModelPicker:
     """The dropdown of `task`'s models (broken ones say so) and the first model's card.
 
     Custom values are allowed: the list is refreshed when the tab opens, and API callers may name a model
     added after the page was built.
     """
-    choices = model_choices(store, task)
-    first = choices[0][1] if choices else None
+    listing = _listing(store, task)
+    choices = [(label, key) for label, key, _ in listing]
+    usable = [key for _, key, ok in listing if ok] if prefer_usable else []
+    first = (usable or [key for _, key in choices] or [None])[0]
     dropdown = gr.Dropdown(choices, value=first, allow_custom_value=True, label=label, info=info)
     text = card(first) if card else model_card_markdown(store.registry, first)
     return ModelPicker(dropdown, gr.Markdown(text), first, tuple(key for _, key in choices))
@@ -87,9 +95,13 @@ def named(scope: dict[str, Any], names: str) -> SimpleNamespace:
     return SimpleNamespace(**{name: scope[name] for name in names.split()})
 
 
-def on_model_change(picker: ModelPicker, fn: Callable, outputs: Any, *, api_name: str) -> None:
-    """Run `fn(key)` when another model is chosen (its card, directions, sizes…), outside the model queue."""
-    picker.dropdown.change(fn, picker.dropdown, outputs, api_name=api_name, api_visibility="undocumented", queue=False)
+def on_model_change(picker: ModelPicker, fn: Callable, outputs: Any, *, api_name: str) -> Any:
+    """Run `fn(key)` when another model is chosen (its card, directions, sizes…), outside the model queue.
+
+    Returns the event, for a `.then` that needs the new model's settings in place."""
+    return picker.dropdown.change(
+        fn, picker.dropdown, outputs, api_name=api_name, api_visibility="undocumented", queue=False
+    )
 
 
 def user_errors(fn: F) -> F:

@@ -49,7 +49,9 @@ def _upload_folder(parent: Path, *, max_age_s: float = 86400.0) -> Path:
 
 
 def run_keys(runs_dir: Path) -> list[str]:
-    return sorted(record.parent.name for record in runs_dir.glob("*/run.json")) if runs_dir.is_dir() else []
+    """The runs saved under `runs_dir` (a save in progress is a hidden folder, never listed)."""
+    records = runs_dir.glob("*/run.json") if runs_dir.is_dir() else []
+    return sorted(record.parent.name for record in records if not record.parent.name.startswith("."))
 
 
 def status_markdown(job: Job | None, position: int) -> str:
@@ -61,6 +63,25 @@ def status_markdown(job: Job | None, position: int) -> str:
     eta = job.eta_seconds
     speed = f" · {job.steps_per_second:.2f} steps/s" + (f" · about {eta / 60:.1f} min left" if eta else "")
     return f"**{job.state.capitalize()}** · step {job.step} of {job.total}{speed}  \n{job.message}"
+
+
+def plot_value(job: Job | None, plotted: list[str] | None) -> tuple[pd.DataFrame | None, list[str], bool]:
+    """What the loss plot is given this tick, the terms it then holds, and whether one more tick is needed.
+
+    Gradio 6's LinePlot builds its Vega-Lite spec, with the colour scale's domain set to the `term` values
+    of the data it has then, only when it first gets data (or a spec setting changes); later values only
+    swap the data. So a plot that starts from an empty frame has an empty domain and draws no lines at all,
+    and terms that appear later (StarGAN's G terms, another job's terms) get no colour. Hence: no frame
+    until there is data, and a new set of terms is only given to an emptied plot (one tick empty, then
+    drawn). A spec setting changed in the same update does not help: the rebuilt spec reads the old data.
+    """
+    frame = loss_frame(job)
+    terms = sorted(set(frame["term"]))
+    if not terms:
+        return None, [], False
+    if plotted and plotted != terms:
+        return None, [], True
+    return frame, terms, False
 
 
 def loss_frame(job: Job | None) -> pd.DataFrame:
@@ -117,10 +138,7 @@ class FineTuneHandlers:
         if problem := folder_problem(self.runs_dir):
             raise gr.Error(f"Runs cannot be saved: {problem}.", title="Cannot save runs")
 
-    def start(
-        self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema, job_id
-    ):
-        self._refuse_to_start(name, job_id)
+    def _spec(self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema):
         base_folder = self._base_folder(family, base)
         report = self._prepare(family, pairing, first, second)
         if not report.ready:
@@ -130,7 +148,7 @@ class FineTuneHandlers:
         overrides = {"lr": float(lr), "batch_size": int(batch)}
         if family == "gan":
             overrides |= {"augment": ",".join(augment or []), "ema": float(ema)}
-        spec = FineTuneSpec(
+        return FineTuneSpec(
             family=family,
             folders=report.folders,
             out=self.runs_dir / name,
@@ -141,8 +159,6 @@ class FineTuneHandlers:
             freeze_d=int(freeze),
             card=ModelCard(title=f"{name} (fine-tuned)", credit="fine-tuned in the gan-demo Fine-tune tab"),
         )
-        job = self.worker.submit(spec)
-        return job.id, status_markdown(job, self.worker.position(job))
 
     def _base_folder(self, family, base) -> Path | None:
         """The run folder a job starts from: one of the family's bases by key, never a path a client sent."""
@@ -154,14 +170,29 @@ class FineTuneHandlers:
             raise gr.Error(f"{base!r} cannot be a {family} base; choose one of: {choices}", title="Unknown base")
         return base_run_folder(self.store.registry, base, get_family(family).task)
 
-    def refresh(self, job_id, shown):
-        """The job's state for the page; the timer keeps ticking only while the job is active."""
+    def start(self, family, base, pairing, first, second, name, *settings):
+        """settings: steps, minutes, lr, batch, augment, freeze, ema, job_id."""
+        *settings, job_id = settings
+        self._refuse_to_start(name, job_id)
+        job = self.worker.submit(self._spec(family, base, pairing, first, second, name, *settings))
+        return job.id, status_markdown(job, self.worker.position(job))
+
+    def estimate(self, family, base, pairing, first, second, *settings, progress=gr.Progress()):
+        """Time a few steps with these settings (settings: steps … ema, as for start) before starting."""
+        progress(0.1, desc="Timing a few steps with your data and settings…")
+        spec = self._spec(family, base, pairing, first, second, ".estimate", *settings)
+        timing = self.worker.measure(spec)
+        return "**Estimate:** " + timing.summary(spec.steps, spec.minutes)
+
+    def refresh(self, job_id, shown, plotted):
+        """The job's state for the page; the timer keeps ticking while the job is active (or the plot redraws)."""
         job = self.worker.get(job_id)
         preview = job.preview if job is not None else None
         image = gr.skip() if preview is None or id(preview) == shown else preview
         status_text = status_markdown(job, self.worker.position(job) if job else 0)
-        active = job is not None and job.state in ACTIVE
-        return status_text, loss_frame(job), image, id(preview), gr.Timer(active=active)
+        frame, plotted, redraw = plot_value(job, plotted)
+        active = (job is not None and job.state in ACTIVE) or redraw
+        return status_text, frame, image, id(preview), plotted, gr.Timer(active=active)
 
     def stop(self, job_id):
         if not self.worker.stop(job_id):

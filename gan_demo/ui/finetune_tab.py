@@ -16,7 +16,8 @@ from gan_demo.store import ModelStore
 from gan_demo.training.finetune_data import PAIRINGS
 from gan_demo.training.uploads import UPLOAD_LIMITS_TEXT
 from gan_demo.ui.common import SafeNumber, SafeSlider, named, user_errors
-from gan_demo.ui.finetune_jobs import FAMILIES, FineTuneHandlers, base_choices, loss_frame, run_keys, status_markdown
+from gan_demo.ui.finetune_jobs import FAMILIES, FineTuneHandlers, base_choices, run_keys, status_markdown
+from gan_demo.ui.finetune_share import build_share
 from gan_demo.ui.tabs import TabContext, TabHooks
 
 PRESETS = {  # name → steps, minutes, learning rate, batch size, frozen D layers
@@ -28,6 +29,7 @@ PRESETS = {  # name → steps, minutes, learning rate, batch size, frozen D laye
 def build_finetune_tab(context: TabContext) -> TabHooks:
     """Build the tab; it asks the app to reattach a reloaded page to its job when the tab is opened."""
     ui = _layout(context.store, context.runs_dir)
+    build_share(context.runs_dir, context.worker)  # push a saved run to the Hub (its own module)
     handlers = FineTuneHandlers(context.store, context.worker, context.runs_dir)
     return TabHooks(on_select=_wire(handlers, ui))
 
@@ -48,9 +50,12 @@ def _layout(store: ModelStore, runs_dir: Path) -> SimpleNamespace:
         with gr.Column(scale=2):
             job = _job_column(runs_dir)
     job_id = gr.BrowserState(None, storage_key="gan-demo-finetune-job")
-    shown = gr.State(None)
+    shown = gr.State(None)  # id of the preview the page shows
+    plotted = gr.State([])  # the loss terms the plot holds (see finetune_jobs.plot_value)
     timer = gr.Timer(1.0, active=False)
-    return SimpleNamespace(**vars(data), **vars(settings), **vars(job), job_id=job_id, shown=shown, timer=timer)
+    return SimpleNamespace(
+        **vars(data), **vars(settings), **vars(job), job_id=job_id, shown=shown, plotted=plotted, timer=timer
+    )
 
 
 def _data_column(store: ModelStore) -> SimpleNamespace:
@@ -117,15 +122,27 @@ def _settings_column() -> SimpleNamespace:
         info="Smoother samples; 0 is off.",
     )
     with gr.Row():
+        estimate_button = gr.Button("Estimate time")
         start_button = gr.Button("Start", variant="primary")
         stop_button = gr.Button("Stop and save", variant="stop")
-    return named(locals(), "preset name steps minutes lr batch augment freeze ema start_button stop_button")
+    eta_note = gr.Markdown("Estimate time runs a few steps on your data with these settings (a few seconds).")
+    buttons = "estimate_button start_button stop_button eta_note"
+    return named(locals(), f"preset name steps minutes lr batch augment freeze ema {buttons}")
 
 
 def _job_column(runs_dir: Path) -> SimpleNamespace:
     """The job's status, loss curves and preview, and the saved runs."""
     status = gr.Markdown(status_markdown(None, 0))
-    plot = gr.LinePlot(loss_frame(None), x="step", y="loss", color="term", label="Loss terms", height=260)
+    plot = gr.LinePlot(  # no empty frame (see finetune_jobs.plot_value); a shown label would push the legend
+        None,  # out of the block's bottom edge in Gradio 6.31, so the title is the chart's own
+        x="step",
+        y="loss",
+        color="term",
+        title="Loss terms",
+        label="Loss terms",
+        show_label=False,
+        height=280,
+    )
     preview = gr.Image(
         label="Preview (fixed seeds, or the first inputs translated)", type="pil", interactive=False, height=320
     )
@@ -154,16 +171,20 @@ def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
     )
     data = [ui.family, ui.pairing, ui.first, ui.second, ui.augment]
     ui.check.click(user_errors(handlers.check_data), data, [ui.data_note, ui.data_grid], api_name="finetune_check")
-    settings = [ui.name, ui.steps, ui.minutes, ui.lr, ui.batch, ui.augment, ui.freeze, ui.ema, ui.job_id]
+    choices = [ui.family, ui.base, ui.pairing, ui.first, ui.second]
+    settings = [ui.steps, ui.minutes, ui.lr, ui.batch, ui.augment, ui.freeze, ui.ema]
+    ui.estimate_button.click(
+        user_errors(handlers.estimate), [*choices, *settings], ui.eta_note, api_name="finetune_estimate"
+    )
     ui.start_button.click(
         user_errors(handlers.start),
-        [ui.family, ui.base, ui.pairing, ui.first, ui.second, *settings],
+        [*choices, ui.name, *settings, ui.job_id],
         [ui.job_id, ui.status],
         api_name="finetune_start",
     ).success(lambda: gr.Timer(active=True), outputs=ui.timer, queue=False, api_visibility="private")
     ui.stop_button.click(handlers.stop, ui.job_id, ui.status, api_name="finetune_stop", queue=False)
-    watched = [ui.status, ui.plot, ui.preview, ui.shown, ui.timer]
-    job = [ui.job_id, ui.shown]
+    watched = [ui.status, ui.plot, ui.preview, ui.shown, ui.plotted, ui.timer]
+    job = [ui.job_id, ui.shown, ui.plotted]
     ui.timer.tick(handlers.refresh, job, watched, api_name="finetune_status", queue=False, show_progress="hidden")
     ui.runs.focus(handlers.runs_list, outputs=ui.runs, queue=False, api_visibility="private")
     ui.delete_button.click(user_errors(handlers.delete), ui.runs, [ui.runs, ui.runs_note], api_name="finetune_delete")

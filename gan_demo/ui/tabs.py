@@ -44,16 +44,17 @@ class TabDef:
 
 
 def model_tab(
-    layout: Callable[[ModelStore], SimpleNamespace], wire: Callable[[ModelStore, SimpleNamespace], None]
+    layout: Callable[[ModelStore], SimpleNamespace], wire: Callable[[ModelStore, SimpleNamespace], tuple | None]
 ) -> Callable[[TabContext], TabHooks]:
     """The builder of a tab that runs one task's models: its layout (with a `picker`), then its events.
 
-    The app relists the picker's models when the tab is opened (a fine-tuned run appears, a model breaks).
+    The app relists the picker's models when the tab is opened (a fine-tuned run appears, a model breaks);
+    `wire` may return (fn, inputs, outputs) to run then too (TabHooks.on_select).
     """
 
     def build(context: TabContext) -> TabHooks:
         ui = layout(context.store)
-        wire(context.store, ui)
-        return TabHooks(models=ui.picker.dropdown)
+        on_select = wire(context.store, ui)
+        return TabHooks(models=ui.picker.dropdown, on_select=on_select)
 
     return build

@@ -136,7 +136,8 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
     # direction and run_example sets the radio from the row's own model.
     rows = [[first, str(path), 384, False] for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
     if "emoji-flat-modern" in ui.picker.keys:
-        rows += [["emoji-flat-modern", str(path), 256, True] for path in sorted((EXAMPLES_DIR / "emoji").glob("*.png"))]
+        flat = sorted((EXAMPLES_DIR / "emoji").glob("flat-*.png"))  # the pair translates flat ↔ modern
+        rows += [["emoji-flat-modern", str(path), 256, True] for path in flat]
     if first and rows:
         runnable_examples(
             rows,

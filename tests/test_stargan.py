@@ -1,0 +1,273 @@
+"""StarGAN: label vectors from slider values, both published checkpoint layouts, face framing, a tiny training
+run of the family, and `gan-demo edit` on files and folders."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from PIL import Image
+
+from gan_demo.cli import main as cli_main
+from gan_demo.entries import ModelEntry, WeightSource
+from gan_demo.faces import FaceNotFound, crop_square, frame_face, paste_square
+from gan_demo.hub import WeightsInvalid, load_network
+from gan_demo.models import StarGANDiscriminator, StarGANGenerator
+from gan_demo.registry import Registry
+from gan_demo.specs import AttributeOptions
+from gan_demo.tasks.attributes import AttributeSpace, Framed, edit_images, label_vector, move_slider, strip_vectors
+from gan_demo.training.datasets import named_folders
+from gan_demo.training.family import train
+from gan_demo.training.stargan import FAMILY, StarGANConfig
+
+CPU = torch.device("cpu")
+CELEBA = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
+HAIR = AttributeOptions(exclusive=False, groups=("Black_Hair|Blond_Hair|Brown_Hair",), low=-0.5, high=1.5)
+TINY_G = {"c_dim": 5, "conv_dim": 4, "repeat_num": 2}
+
+
+def test_names_not_given_are_zero_for_domains_and_keep_the_start_for_attributes():
+    domains = AttributeSpace.of(("modern", "flat", "high-contrast"), AttributeOptions())
+    assert label_vector(domains, {"flat": 1}) == [0.0, 1.0, 0.0]
+    faces = AttributeSpace.of(CELEBA, HAIR)
+    assert label_vector(faces, {"Male": 0.25}, start=[1, 0, 0, 0, 1]) == [1, 0, 0, 0.25, 1]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"Bald": 1}, "unknown attribute 'Bald'; this model has: Black_Hair, Blond_Hair"),
+        ({"Male": 2}, r"Male=2 is outside the allowed range -0.5 … 1.5"),
+        ({"Male": math.nan}, "Male: expected a finite number, got nan"),
+        ({"Male": math.inf}, "expected a finite number"),
+        ({"Male": "much"}, "Male: expected a number"),
+    ],
+)
+def test_bad_values_are_refused_with_the_valid_names_or_the_range(values, message):
+    with pytest.raises(ValueError, match=message):
+        label_vector(AttributeSpace.of(CELEBA, HAIR), values)
+
+
+def test_raising_one_hair_colour_lowers_the_others_and_lowering_changes_nothing_else():
+    space = AttributeSpace.of(CELEBA, HAIR)
+    raised = move_slider(space, [0.6, 0.0, 0.4, 1.0, 1.0], "Blond_Hair", 0.8)
+    assert raised[1] == 0.8 and raised[0] == pytest.approx(0.12) and raised[2] == pytest.approx(0.08)
+    assert raised[3:] == [1.0, 1.0]  # sex and age are not in the group
+    assert move_slider(space, raised, "Blond_Hair", 1.5)[:3] == [0.0, 1.5, 0.0]  # extrapolation leaves nothing
+    assert move_slider(space, raised, "Blond_Hair", 0.1) == [raised[0], 0.1, raised[2], 1.0, 1.0]
+
+
+def test_a_domain_model_is_one_group_so_mixing_two_styles_sums_to_one():
+    space = AttributeSpace.of(("modern", "flat", "high-contrast"), AttributeOptions())
+    assert move_slider(space, [1.0, 0.0, 0.0], "flat", 0.3) == pytest.approx([0.7, 0.3, 0.0])
+
+
+def test_groups_must_name_the_models_attributes():
+    with pytest.raises(ValueError, match="Grey_Hair"):
+        AttributeSpace.of(CELEBA, AttributeOptions(exclusive=False, groups=("Black_Hair|Grey_Hair",)))
+
+
+def _entry(*, layout: str, wrapper_key: str | None = None) -> ModelEntry:
+    source = WeightSource(hub_repo="someone/stargan", hub_file="g.pth.tar", layout=layout, wrapper_key=wrapper_key)
+    return ModelEntry(
+        key="celeba-test",
+        task="attributes",
+        title="t",
+        description="d",
+        architecture="stargan_generator",
+        config=TINY_G,
+        weights={"generator": source},
+        image_size=32,
+        licence="MIT",
+        credit="test",
+        attributes=CELEBA,
+        options=HAIR,
+    )
+
+
+def _rekeyed(state: dict[str, torch.Tensor], blocks: int) -> dict[str, torch.Tensor]:
+    """Lornatang/StarGAN-PyTorch's names for yunjey's `main.N` tensors, as its Hub files hold them."""
+    parts = [
+        ("first_layer", 0, 3),
+        ("down_sampling", 3, 6),
+        ("up_sampling", 9 + blocks, 6),
+        ("last_layer", 15 + blocks, 1),
+    ]
+    renamed = {}
+    for key, value in state.items():
+        _, index, rest = key.split(".", 2)
+        index = int(index)
+        if 9 <= index < 9 + blocks:
+            renamed[f"_orig_mod.trunk.{index - 9}.{rest}"] = value
+            continue
+        part, first = next((name, start) for name, start, count in parts if start <= index < start + count)
+        renamed[f"_orig_mod.{part}.{index - first}.{rest}"] = value
+    return renamed
+
+
+def test_yunjey_and_rekeyed_hub_layouts_load_strictly_into_one_module(tmp_path):
+    torch.manual_seed(0)
+    original = StarGANGenerator(**TINY_G).eval()
+    state = original.state_dict()
+    old = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}  # PyTorch < 0.4.1 files
+    torch.save(old, tmp_path / "200000-G.ckpt")
+    torch.save({"state_dict": _rekeyed(state, 2)}, tmp_path / "g_128x128-celeba.pth.tar")
+    image, labels = torch.rand(2, 3, 16, 16) * 2 - 1, torch.tensor([[1.0, 0, 0, 1, 0], [0, 0.5, 0.5, 0, 1]])
+    expected = original(image, labels)
+    for file, layout, wrapper in (
+        ("200000-G.ckpt", "stargan", None),
+        ("g_128x128-celeba.pth.tar", "stargan_rekeyed", "state_dict"),
+    ):
+        entry = _entry(layout=layout, wrapper_key=wrapper)
+        loaded = load_network(entry, "generator", device=CPU, explicit=tmp_path / file)
+        torch.testing.assert_close(loaded(image, labels), expected)
+
+
+def test_a_layout_that_does_not_fit_is_refused_not_half_loaded(tmp_path):
+    state = _rekeyed(StarGANGenerator(**TINY_G).state_dict(), 2)
+    del state["_orig_mod.last_layer.0.weight"]
+    torch.save({"state_dict": state}, tmp_path / "g.pth.tar")
+    entry = _entry(layout="stargan_rekeyed", wrapper_key="state_dict")
+    with pytest.raises(WeightsInvalid, match=r"Missing key\(s\) in state_dict: \"main\.\d+\.weight\""):
+        load_network(entry, "generator", device=CPU, explicit=tmp_path / "g.pth.tar")
+
+
+def test_instance_norm_ignores_running_statistics_so_eval_mode_equals_train_mode():
+    generator = StarGANGenerator(**TINY_G)
+    for name, buffer in generator.named_buffers():
+        if name.endswith(("running_mean", "running_var")):
+            buffer.fill_(7.0)  # as if the official model's never-used statistics were garbage
+    image, labels = torch.rand(1, 3, 16, 16), torch.rand(1, 5)
+    with torch.no_grad():
+        torch.testing.assert_close(generator.eval()(image, labels), generator.train()(image, labels))
+
+
+def test_the_discriminator_has_a_patch_head_and_a_domain_head():
+    discriminator = StarGANDiscriminator(image_size=32, conv_dim=4, c_dim=3, repeat_num=3, max_channels=8)
+    patches, classes = discriminator(torch.rand(2, 3, 32, 32))
+    assert patches.shape == (2, 1, 4, 4) and classes.shape == (2, 3)
+    with pytest.raises(ValueError, match="judges 32 px"):
+        discriminator(torch.rand(1, 3, 64, 64))
+
+
+def test_same_image_and_labels_give_the_same_edit_and_a_strip_ends_at_both_settings():
+    torch.manual_seed(1)
+    generator = StarGANGenerator(**TINY_G).eval()
+    framed = Framed.of(Image.new("RGB", (40, 40), (200, 30, 30)), frame_faces=False)
+    vectors = strip_vectors([1, 0, 0, 0, 0], [0, 1, 0, 1, 1], 4)
+    assert vectors[0] == [1, 0, 0, 0, 0] and vectors[-1] == [0, 1, 0, 1, 1]
+    first, again = (edit_images(generator, framed, vectors, size=16, device=CPU) for _ in range(2))
+    assert [im.tobytes() for im in first] == [im.tobytes() for im in again]
+    assert first[0].size == (40, 40) and first[0].tobytes() != first[-1].tobytes()
+    with pytest.raises(ValueError, match="2 to 32 frames"):
+        strip_vectors([0], [1], 33)
+
+
+def test_a_face_is_framed_as_celeba_was_and_the_edit_is_pasted_back_with_a_soft_edge(face_photo):
+    square = frame_face(face_photo)
+    centre_x, centre_y = square.left + square.side / 2, square.top + square.side / 2
+    assert 150 < centre_x < 300 and 100 < centre_y < 300 and 250 < square.side < 500  # around the 256 px face
+    assert crop_square(face_photo, square).size == (square.side, square.side)  # padded where it leaves the photo
+    pasted = paste_square(face_photo, Image.new("RGB", (128, 128), (0, 255, 0)), square)
+    assert pasted.size == face_photo.size
+    assert pasted.getpixel((round(centre_x), round(centre_y))) == (0, 255, 0)  # inside: the edit
+    assert pasted.getpixel((510, 380)) == face_photo.getpixel((510, 380))  # outside: the photo
+
+
+def test_no_face_is_said_plainly():
+    with pytest.raises(FaceNotFound, match="no face found"):
+        frame_face(Image.new("RGB", (300, 200), (120, 160, 90)))
+
+
+def _domain_folders(root, n=6, size=16):
+    """Three "styles" of the same n subjects: a square whose colour is the style, its place the subject."""
+    folders = []
+    for style, colour in (("red", (220, 40, 40)), ("green", (40, 200, 60)), ("blue", (40, 60, 220))):
+        folder = root / f"style-{style}"
+        folder.mkdir(parents=True)
+        for index in range(n):
+            image = Image.new("RGB", (size, size), "white")
+            image.paste(colour, (index, index, index + 6, index + 6))
+            image.save(folder / f"subject-{index}.png")
+        folders.append(f"{style}={folder}")
+    return folders
+
+
+def test_domain_folders_are_named_by_name_equals_dir_or_their_folder(tmp_path):
+    assert list(named_folders(["a=/x/one", "/x/two"])) == ["a", "two"]
+    with pytest.raises(ValueError, match="two domains are called 'a'"):
+        named_folders(["a=/x/one", "a=/x/two"])
+
+
+def test_a_tiny_stargan_run_trains_d_every_step_and_g_every_n_critic_steps(tmp_path):
+    config = StarGANConfig(
+        size=16, conv_dim=4, repeat_num=1, disc_conv_dim=4, disc_repeat_num=2, batch_size=3, n_critic=2, lambda_paired=5
+    )
+    trainer, logs = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=4, device=CPU)
+    assert trainer.attributes == ("red", "green", "blue")
+    before = {role: {k: v.clone() for k, v in net.state_dict().items()} for role, net in trainer.networks().items()}
+    history = list(logs)
+    assert set(history[0].losses) == {"D_real", "D_fake", "D_cls", "D_gp"}  # a critic step
+    assert set(history[1].losses) == {"D_real", "D_fake", "D_cls", "D_gp", "G_gan", "G_cls", "G_rec", "G_paired"}
+    assert all(math.isfinite(v) for log in history for v in log.losses.values())
+    for role, network in trainer.networks().items():
+        assert any(not torch.equal(before[role][k], v) for k, v in network.state_dict().items()), role
+
+
+def _tiny_run(tmp_path):
+    from gan_demo.training.__main__ import main as train_main
+
+    argv = ["stargan", "--domains", *_domain_folders(tmp_path / "data"), "--size", "16", "--conv-dim", "4"]
+    argv += ["--repeat-num", "1", "--disc-conv-dim", "4", "--disc-repeat-num", "2", "--batch-size", "2"]
+    argv += ["--n-critic", "1", "--steps", "2", "--title", "Tiny styles", "--licence", "MIT"]
+    assert train_main([*argv, "--out", str(tmp_path / "tiny-styles")]) == 0
+    return tmp_path / "tiny-styles"
+
+
+def test_a_run_folder_is_an_attribute_model_with_both_roles(tmp_path):
+    run = _tiny_run(tmp_path)
+    model = json.loads((run / "run.json").read_text())["model"]
+    assert model["attributes"] == ["red", "green", "blue"] and model["roles"] == ["generator", "discriminator"]
+    entry = Registry(()).add_run(run)
+    assert entry.task == "attributes" and entry.architecture_of("discriminator") == "stargan_discriminator"
+    assert entry.summary()["attributes"][1] == {"name": "green", "min": 0.0, "max": 1.0}
+
+
+def test_gan_demo_edit_writes_one_png_per_input_and_a_strip_on_request(tmp_path, capsys):
+    run = _tiny_run(tmp_path)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for index in range(2):
+        Image.new("RGB", (20, 20), (40 * index, 90, 200)).save(inputs / f"emoji-{index}.png")
+    (inputs / "notes.txt").write_text("not an image")
+    code = cli_main(
+        ["edit", "--model", str(run), "--input", str(inputs), "--attr", "green=1", "--out", str(tmp_path / "o")]
+    )
+    assert code == 1  # the text file is skipped and named; the images are written
+    assert "notes.txt" in capsys.readouterr().err
+    assert Image.open(tmp_path / "o" / "emoji-0.png").size == (20, 20)
+    single = inputs / "emoji-1.png"
+    argv = ["edit", "--model", str(run), "--input", str(single), "--attr", "blue=1", "--strip", "5"]
+    assert cli_main([*argv, "--out", str(tmp_path / "s")]) == 0
+    assert Image.open(tmp_path / "s" / "emoji-1-strip.png").size == (5 * 16, 16)
+
+
+@pytest.mark.parametrize(
+    ("attr", "message"),
+    [
+        (["purple=1"], "unknown attribute 'purple'; this model has: red, green, blue"),
+        (["green=3"], "outside the allowed range 0 … 1"),
+        (["green=inf"], "expected a finite number"),
+        (["green"], "expected NAME=VALUE"),
+        (["green=lots"], "is not a number"),
+    ],
+)
+def test_gan_demo_edit_refuses_bad_attributes_with_one_line_and_exit_code_2(tmp_path, capsys, attr, message):
+    run = _tiny_run(tmp_path)
+    Image.new("RGB", (20, 20), "red").save(tmp_path / "in.png")
+    argv = ["edit", "--model", str(run), "--input", str(tmp_path / "in.png"), "--out", str(tmp_path / "o")]
+    assert cli_main([*argv, *(x for a in attr for x in ("--attr", a))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not (tmp_path / "o").exists()
