@@ -111,13 +111,14 @@ def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: l
 
 def _training_folders(args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int, say: bool):
     """The uploads checked as the Fine-tune tab checks them (a folder or a .zip, each file through the safe
-    loader), written as training folders under `work`; the report is one line on stderr (when `say`)."""
+    loader), written as training folders under `work`; the report is one line on stderr (from the process
+    that `say`s) when files were skipped or with --check."""
     from gan_demo.training.finetune_data import batch_too_large, uploads_for
 
     report = uploads_for(args.family, uploads[:1], uploads[1:], work)
     if not report.ready:
         raise CliError(report.summary(), EXIT_FAILED)
-    if say:
+    if say and (args.check or report.skipped):
         print(f"gan-demo: {report.summary()}", file=sys.stderr)
     if problem := batch_too_large(report, batch_size):
         raise CliError(f"{problem} (--batch-size)", EXIT_USAGE)

@@ -360,9 +360,9 @@ def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_thro
     assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours
 
 
-def _tiny_runs(tmp_path):
+def _tiny_runs(tmp_path, *, images: int = 6):
     """One tiny configuration and its data folders per family, by family name."""
-    dir_a, dir_b = make_pairs(tmp_path, size=16)
+    dir_a, dir_b = make_pairs(tmp_path, n=images, size=16)
     return {
         "gan": (GANConfig(size=64, latent_dim=8, base_channels=2, disc_channels=4, batch_size=2), {"images": dir_a}),
         "pix2pix": (
