@@ -12,9 +12,11 @@ ENV HOME=/home/user \
     GRADIO_ANALYTICS_ENABLED=False \
     GAN_DEMO_RUNS=/home/user/runs \
     PYTHONUNBUFFERED=1
+# Made by the app's user, so writable by it: the Hub cache, the fine-tuned runs (mount a volume on /home/user/runs
+# to keep them) and the app folder (Gradio's example cache, .gradio/). The classic builder would create a
+# WORKDIR owned by root.
+RUN mkdir -p "$HF_HOME" "$GAN_DEMO_RUNS" /home/user/app
 WORKDIR /home/user/app
-# Writable by the app's user: the Hub cache and the fine-tuned runs (mount a volume on /home/user/runs to keep them).
-RUN mkdir -p "$HF_HOME" "$GAN_DEMO_RUNS"
 
 # Dependencies first so that code changes do not reinstall torch. opencv is the headless build: no libGL.
 COPY --chown=user requirements.txt .

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -62,8 +63,15 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (what was wrong and where to read more) and exit code 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gan-demo", description="GAN playground from the command line.")
+    parser = _OneLineParser(prog="gan-demo", description="GAN playground from the command line.")
     parser.add_argument("--device", default=settings.device, help="auto (default), cpu, cuda or mps")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
@@ -99,10 +107,10 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return _fail(error, error.code)
     except (WeightsNotFound, WeightsInvalid) as error:
         return _fail(error, EXIT_MODEL)
+    except (InvalidImage, OSError) as error:  # before ValueError: an unusable image is an input, not usage
+        return _fail(error, EXIT_FAILED)
     except (UnknownModel, ValueError) as error:
         return _fail(error, EXIT_USAGE)
-    except (InvalidImage, OSError) as error:
-        return _fail(error, EXIT_FAILED)
     except Exception as error:  # never a traceback for users; GAN_DEMO_DEBUG=1 shows it
         if settings.debug:
             raise

@@ -32,14 +32,19 @@ def models_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--task", help="only models of this task")
     parser.add_argument("--check", action="store_true", help="load every available model to find damaged weights")
+    parser.add_argument(
+        "--runs", type=Path, default=settings.runs_dir, help="also list the runs in this folder (GAN_DEMO_RUNS)"
+    )
 
 
 def run_models(args: argparse.Namespace) -> int:
     from gan_demo.hub import availability
     from gan_demo.registry import Registry
 
+    registry = Registry()
+    registry.add_runs_from(args.runs)  # complete runs only, as the app lists them
     rows = []
-    for entry in Registry().entries(args.task):
+    for entry in registry.entries(args.task):
         usable, note = availability(entry)
         if usable and args.check:
             usable, note = _loads(entry, args.device, note)
@@ -150,7 +155,9 @@ def translate_arguments(parser: argparse.ArgumentParser, settings: Settings) -> 
 
 def run_translate(args: argparse.Namespace) -> int:
     from gan_demo.tasks import translate_image
+    from gan_demo.tasks.translate import check_max_side
 
+    check_max_side(args.max_side)  # a usage error, found before any file is read
     store = make_store(args.device, compile_networks=args.compile, precision=args.precision)
     entry = model_entry(store, args.model, "translate")
     role = args.direction or next(iter(entry.weights))
@@ -178,9 +185,11 @@ def sketch_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
 
 
 def run_sketch(args: argparse.Namespace) -> int:
-    from gan_demo.edges import photo_to_sketch
+    from gan_demo.edges import check_edge_options, photo_to_sketch
     from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 
+    if args.edges:
+        check_edge_options(threshold=args.threshold, stroke=args.stroke)  # usage, before any file is read
     store = make_store(args.device)
     entry = model_entry(store, args.model, "sketch")
     inputs = input_files(args.input)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from gan_demo.cli_io import EXIT_FAILED, EXIT_USAGE, CliError
 from gan_demo.settings import Settings
 
 FOLDER_FLAGS = {  # family → (its data folders, in order) ← (the command's flags)
@@ -22,9 +26,11 @@ HELP = "fine-tune a model on your own images (a run folder that is a model)"
 def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("family", choices=tuple(FOLDER_FLAGS), help="gan (sampling), pix2pix (sketch), cyclegan")
     parser.add_argument("--from", dest="base", default=None, help="registry key or run folder to start from")
-    parser.add_argument("--data", type=Path, required=True, help="images (gan), inputs (pix2pix) or domain A")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder or .zip: images (gan), inputs (pix2pix) or domain A"
+    )
     parser.add_argument("--target", type=Path, default=None, help="pix2pix: outputs with the same file names")
-    parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images")
+    parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images (folder or .zip)")
     parser.add_argument("--out", type=Path, default=None, help="run folder to write; its name is the model's key")
     parser.add_argument(
         "--resume", type=Path, default=None, help="go on from this run's last save (its settings; --out: it)"
@@ -45,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
         default="auto",
         help="mixed precision: auto (bf16 or fp16 on CUDA GPUs, fp32 elsewhere), or one of them",
     )
+    parser.add_argument("--check", action="store_true", help="only check the data (as the tab's Check button does)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,55 +59,97 @@ def run(args: argparse.Namespace) -> int:
     from gan_demo.registry import Registry
     from gan_demo.training import distributed
     from gan_demo.training.families import get_family
-    from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem, run_finetune
-    from gan_demo.training.record import ModelCard
+    from gan_demo.training.finetune import base_config, base_run_folder, folder_problem, run_finetune
 
     family = get_family(args.family)
-    folders = {}
-    for name, flag in FOLDER_FLAGS[args.family].items():
-        if getattr(args, flag) is None:
-            raise ValueError(f"{args.family} needs --{flag.replace('_', '-')}")
-        folders[name] = getattr(args, flag)
-    if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
-        raise ValueError("--steps must be at least 1 and --minutes positive")
-    if args.keep_last < 1:
-        raise ValueError(f"--keep-last must be at least 1 (the newest checkpoint), got {args.keep_last}")
+    uploads = [_upload(args, flag) for flag in FOLDER_FLAGS[args.family].values()]
+    _check_numbers(args)
     args.out = args.out or args.resume
     if args.out is None:
         raise ValueError("give --out RUN_FOLDER (or --resume RUN_FOLDER to go on with a saved run)")
     if problem := folder_problem(args.out.parent):
         raise OSError(f"the run cannot be saved: {problem}")
-    overrides = {
-        k: v
-        for k, v in {"lr": args.lr, "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed}.items()
-        if v is not None
-    }
-    card = ModelCard(title=args.title, credit="fine-tuned with gan-demo finetune")
-    if args.licence:
-        card = ModelCard(title=args.title, licence=args.licence, credit=card.credit)
-    spec = FineTuneSpec(
+    base = base_run_folder(Registry(), args.base, family.task) if args.base and not args.resume else None
+    if missing := [str(path) for path in uploads if not path.exists()]:
+        raise CliError(f"{', '.join(missing)}: no such folder or .zip", EXIT_USAGE)
+    batch_size = base_config(family, args.resume or base, _overrides(args)).batch_size
+    with distributed.session(select_device(args.device)) as session, tempfile.TemporaryDirectory() as work:
+        folders = _training_folders(args, uploads, Path(work), batch_size=batch_size, say=session.is_main)
+        if args.check:
+            return 0
+        bar = ProgressLine(quiet=not session.is_main)  # rank 0 alone reports (and writes)
+        folder = run_finetune(_spec(args, folders, base, uploads), device=session.device, on_update=bar.show)
+        bar.close()
+        if session.is_main:
+            print(folder)
+    return 0
+
+
+def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: list[Path]):
+    from gan_demo.training.finetune import FineTuneSpec
+    from gan_demo.training.record import ModelCard
+
+    described = f"Fine-tuned with gan-demo finetune {args.family} on {', '.join(str(p) for p in uploads)}."
+    card = ModelCard(title=args.title, description=described, credit="fine-tuned with gan-demo finetune")
+    return FineTuneSpec(
         family=args.family,
         folders=folders,
         out=args.out,
         steps=args.steps,
-        base=base_run_folder(Registry(), args.base, family.task) if args.base and not args.resume else None,
+        base=base,
         minutes=args.minutes,
-        overrides=overrides,
+        overrides=_overrides(args),
         freeze_d=args.freeze_d,
-        card=card,
+        card=dataclasses.replace(card, licence=args.licence) if args.licence else card,
         preview_every=10**9,  # no previews on the command line
         command=_command(args),
         resume=args.resume,
         keep_last=args.keep_last,
         precision=args.precision,
     )
-    with distributed.session(select_device(args.device)) as session:  # N processes under torchrun
-        bar = ProgressLine(quiet=not session.is_main)  # rank 0 alone reports (and writes)
-        folder = run_finetune(spec, device=session.device, on_update=bar.show)
-        bar.close()
-        if session.is_main:
-            print(folder)
-    return 0
+
+
+def _training_folders(args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int, say: bool):
+    """The uploads checked as the Fine-tune tab checks them (a folder or a .zip, each file through the safe
+    loader), written as training folders under `work`; the report is one line on stderr (from the process
+    that `say`s) when files were skipped or with --check."""
+    from gan_demo.training.finetune_data import batch_too_large, uploads_for
+
+    report = uploads_for(args.family, uploads[:1], uploads[1:], work)
+    if not report.ready:
+        raise CliError(report.summary(), EXIT_FAILED)
+    if say and (args.check or report.skipped):
+        print(f"gan-demo: {report.summary()}", file=sys.stderr)
+    if problem := batch_too_large(report, batch_size):
+        raise CliError(f"{problem} (--batch-size)", EXIT_USAGE)
+    return report.folders
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse numbers no run can use (NaN, negative, zero) before any file is read."""
+    if args.steps < 1 or (args.minutes is not None and not args.minutes > 0):
+        raise ValueError("--steps must be at least 1 and --minutes positive")
+    if args.keep_last < 1:
+        raise ValueError(f"--keep-last must be at least 1 (the newest checkpoint), got {args.keep_last}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a positive number, got {args.lr}")
+    if (args.batch_size is not None and args.batch_size < 1) or args.freeze_d < 0:
+        raise ValueError(
+            f"--batch-size must be at least 1 and --freeze-d at least 0, got {args.batch_size}, {args.freeze_d}"
+        )
+
+
+def _upload(args: argparse.Namespace, flag: str) -> Path:
+    """The folder or .zip a data flag names (the family requires it)."""
+    value = getattr(args, flag)
+    if value is None:
+        raise ValueError(f"{args.family} needs --{flag.replace('_', '-')}")
+    return value
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    given = {"lr": args.lr, "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def _command(args: argparse.Namespace) -> list[str]:

@@ -60,6 +60,13 @@ def write_file(path: Path, data: bytes) -> None:
     os.replace(handle.name, path)
 
 
+def existing_file(path: Path) -> Path:
+    """The path, if something is there: a missing input is a usage error, as in input_files."""
+    if not Path(path).exists():
+        raise CliError(f"{path}: no such file", EXIT_USAGE)
+    return Path(path)
+
+
 def input_files(path: Path) -> list[Path]:
     """The file, or the visible files of the folder; checked before any model is loaded."""
     if path.is_dir():

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gan_demo.cli_io import EXIT_OK, make_store, save_png
+from gan_demo.cli_io import EXIT_OK, existing_file, make_store, save_png
 from gan_demo.settings import Settings
 
 HELP = "repaint a photo in the style of other images (Gatys et al.)"
@@ -83,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
         coarse_to_fine=not args.no_coarse_to_fine,
         seed=args.seed,
     )
-    content = load_image(args.content, name=str(args.content))
+    content = load_image(existing_file(args.content), name=str(args.content))
     styles = [(path, weight) for path, weight in map(parse_style, args.style)]
-    images = [(load_image(path, name=str(path)), weight) for path, weight in styles]
+    images = [(load_image(existing_file(path), name=str(path)), weight) for path, weight in styles]
     entry = store.registry.get(args.network, "stylize")
     layers = FeatureLayers.from_options(entry.options)
     check_settings(settings, [weight for _, weight in images], len(layers.style))  # before the network loads

@@ -57,11 +57,22 @@ def xdog_sketch(
 def photo_to_sketch(
     image: Image.Image, *, method: str = "xdog", threshold: float = 0.5, stroke: int = 1
 ) -> Image.Image:
+    check_edge_options(threshold=threshold, stroke=stroke)
     if method == "canny":
         return canny_sketch(image, threshold=threshold, stroke=stroke)
     if method == "xdog":
         return xdog_sketch(image, threshold=threshold, stroke=stroke)
     raise ValueError(f"unknown edge method {method!r}; choose one of {', '.join(EDGE_METHODS)}")
+
+
+MAX_STROKE = 9  # px: the Sketch tab's widest traced line
+
+
+def check_edge_options(*, threshold: float, stroke: int) -> None:
+    """Refuse a threshold outside [0, 1] (NaN included) or a line width outside 1 … MAX_STROKE px."""
+    _check_threshold(threshold)
+    if not 1 <= stroke <= MAX_STROKE:
+        raise ValueError(f"line width must be between 1 and {MAX_STROKE} px, got {stroke}")
 
 
 def _check_threshold(threshold: float) -> None:

@@ -13,7 +13,7 @@ from torch import nn
 from gan_demo.hub import WeightsInvalid, load_network
 from gan_demo.optimise import prepare_for_inference, resolve_precision
 from gan_demo.registry import ModelEntry, Registry
-from gan_demo.specs import spec
+from gan_demo.specs import Task, spec
 
 Key = tuple[str, str, str, str]  # (entry key, network role, weight revision, device)
 
@@ -53,9 +53,13 @@ class ModelStore:
     def _key(self, entry: ModelEntry, role: str) -> Key:
         return (entry.key, role, entry.weights[role].hub_revision or "local", str(self.device))
 
-    def get(self, key: str, role: str | None = None) -> tuple[ModelEntry, nn.Module]:
-        """The entry and its loaded network for `role` (default: the entry's first network)."""
-        entry = self.registry.get(key)
+    def get(self, key: str, role: str | None = None, *, task: Task | None = None) -> tuple[ModelEntry, nn.Module]:
+        """The entry and its loaded network for `role` (default: the entry's first network).
+
+        With `task`, a key of another task's model is refused like an unknown one (a tab or an API client
+        may name any key), naming that task's models.
+        """
+        entry = self.registry.get(key, task)
         role = role or next(iter(entry.weights))
         if role not in entry.weights:
             raise ValueError(f"{entry.key} has no network {role!r}; it has: {', '.join(entry.weights)}")

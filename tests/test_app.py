@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
@@ -39,13 +38,11 @@ def test_sample_endpoint_same_seed_same_png_images(app):
     assert read(gallery_a[0]["image"]).shape == (64, 64, 3)
 
 
-def test_truncation_changes_the_images_and_a_bad_seed_is_explained(app):
+def test_truncation_changes_the_images(app):
     _, client = app
     plain, _ = client.predict("faces-dcgan", 11, 2, 1.0, 0.0, 64, api_name="/sample")
     truncated, _ = client.predict("faces-dcgan", 11, 2, 1.0, 0.5, 64, api_name="/sample")
     assert not np.array_equal(read(plain), read(truncated))
-    with pytest.raises(Exception, match="less than minimum value 0"):
-        client.predict("faces-dcgan", -3, 2, 1.0, 0.0, 64, api_name="/sample")
 
 
 def test_latent_walk_endpoint_returns_a_looping_gif_from_seed_to_seed(app):
@@ -68,27 +65,6 @@ def test_translate_endpoint_keeps_aspect_and_returns_before_after(app):
     assert read(result).shape == (85, 128, 3) == read(before).shape  # 451×300 scaled to a 128 px long side
     assert not np.array_equal(read(before), read(after))
     assert back is None and note == ""  # no cycle asked for
-
-
-def test_translate_rejects_a_non_image_with_a_clear_message(app, tmp_path):
-    _, client = app
-    bogus = tmp_path / "holiday.png"
-    bogus.write_text("this is not a picture")
-    with pytest.raises(Exception, match=r"holiday\.png: not a supported image"):
-        client.predict("vintage", "a2b", handle_file(str(bogus)), 128, False, api_name="/translate")
-
-
-def test_unavailable_hub_model_says_where_it_looked(app):
-    _, client = app
-    with pytest.raises(Exception, match="HF_HUB_OFFLINE"):
-        client.predict(
-            "cyclegan-style-monet",
-            "a2b",
-            handle_file(str(ROOT / "examples" / "cat.jpg")),
-            64,
-            False,
-            api_name="/translate",
-        )
 
 
 def test_cycle_request_on_a_one_way_model_explains_instead_of_failing(app):
@@ -136,13 +112,6 @@ def test_sketch_endpoints_colour_an_upload_a_drawing_and_a_traced_photo(app, tmp
     assert (read(seen) < 128).any()
 
 
-def test_a_blank_sketch_is_refused_politely(app, tmp_path):
-    _, client = app
-    Image.new("RGB", (64, 64), "white").save(tmp_path / "blank.png")
-    with pytest.raises(Exception, match="blank"):
-        client.predict("emoji-sketch", handle_file(str(tmp_path / "blank.png")), api_name="/sketch_upload")
-
-
 def test_two_way_model_translates_both_ways_and_reconstructs_the_cycle(app):
     _, client = app
     emoji = handle_file(str(ROOT / "examples" / "emoji" / "flat-astonished-face.png"))
@@ -154,14 +123,6 @@ def test_two_way_model_translates_both_ways_and_reconstructs_the_cycle(app):
     # the bundled way back paints at most 12 flat colours (at its 128 px working size: 128 px in, 128 px out)
     assert len(np.unique(read(reverse).reshape(-1, 3), axis=0)) <= 12
     assert len(np.unique(read(result).reshape(-1, 3), axis=0)) > 12  # the way there shades freely
-
-
-def test_reverse_direction_of_a_one_way_model_is_explained(app):
-    _, client = app
-    with pytest.raises(Exception, match="has no network 'b2a'"):
-        client.predict(
-            "vintage", "b2a", handle_file(str(ROOT / "examples" / "cat.jpg")), 64, False, api_name="/translate"
-        )
 
 
 def test_a_model_added_at_run_time_appears_when_the_sample_tab_is_opened(tmp_path):

@@ -87,7 +87,7 @@ def _rank(rank: int, world_size: int, ports: list[int], root: Path, runs: dict) 
 def test_two_gloo_processes_train_disjoint_shares_and_end_with_the_same_changed_weights(tmp_path):
     from tests.test_training import _tiny_runs
 
-    runs = _tiny_runs(tmp_path / "data")  # the data is written here, once; the processes only read it
+    runs = _tiny_runs(tmp_path / "data", images=8)  # written once, only read; 8: gan-demo finetune's minimum
     runs["stargan"] = (dataclasses.replace(runs["stargan"][0], n_critic=1), runs["stargan"][1])  # G every step
     mp.spawn(_rank, args=(2, _free_ports(4), tmp_path, runs), nprocs=2, join=True)
     for name in FAMILIES:

@@ -99,3 +99,49 @@ def test_a_runs_folder_that_cannot_be_written_is_refused_before_training(tmp_pat
     assert "MB free" in folder_problem(tmp_path, min_free_bytes=2**62)
     assert main(["finetune", "gan", "--data", str(tmp_path), "--out", str(blocker / "runs" / "r")]) == 1
     assert "the run cannot be saved" in capsys.readouterr().err
+
+
+def test_one_process_trains_a_run_folder_at_a_time_and_a_killed_one_frees_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from gan_demo.training.run_lock import RunBusy, writing
+
+    run = tmp_path / "runs" / "r"
+    holder = "import sys, time\nfrom gan_demo.training.run_lock import writing\nwith writing(sys.argv[1]):\n"
+    holder += "    print('held', flush=True)\n    time.sleep(600)\n"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-c", holder, str(run)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        with pytest.raises(RunBusy, match=f"is being trained by process {child.pid}"), writing(run):
+            pass
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    with writing(run):  # the kernel let go of the lock with the process
+        pass
+    assert [path.name for path in run.parent.iterdir()] == [".r.lock"]  # nothing listed as a run
+
+
+def test_deleting_a_run_renames_it_away_first_and_leaves_nothing(tmp_path, monkeypatch):
+    import gan_demo.training.loop as loop
+    from gan_demo.training.worker import TrainingWorker
+    from gan_demo.ui.finetune_jobs import FineTuneHandlers
+
+    runs = tmp_path / "runs"
+    shutil.copytree(ROOT / "checkpoints" / "emoji-fluent", runs / "mine")
+    registry = Registry()
+    registry.add_runs_from(runs)
+    seen = []
+    real = loop.shutil.rmtree
+    monkeypatch.setattr(loop.shutil, "rmtree", lambda path, **kw: (seen.append(Path(path).name), real(path, **kw)))
+    handlers = FineTuneHandlers(
+        ModelStore(registry, torch.device("cpu")), TrainingWorker(device=torch.device("cpu")), runs
+    )
+    _, note = handlers.delete("mine")
+    assert note == "Deleted mine." and "mine" not in {entry.key for entry in registry}
+    assert seen and seen[0].startswith(".mine-deleted-")  # a kill mid-delete leaves only a hidden folder
+    assert list(runs.iterdir()) == []

@@ -74,35 +74,6 @@ def test_stop_saves_the_run_and_a_second_job_waits_its_turn(app, tmp_path):
     wait_status(client, second, lambda s: s.startswith("**Done**"))
 
 
-def test_bad_fine_tune_requests_are_explained(app, tmp_path):
-    import pytest
-
-    _, client = app
-    files = upload_set(tmp_path / "few", count=3)
-    with pytest.raises(Exception, match="at least 8 images; got 3"):
-        start(client, files, "too-few", 2)
-    with pytest.raises(Exception, match="already a model called 'emoji-fluent'"):
-        start(client, upload_set(tmp_path / "ok"), "emoji-fluent", 2)
-    with pytest.raises(Exception, match="faces-dcgan is not in the list of choices"):  # bases: run folders only
-        client.predict(
-            "gan",
-            "faces-dcgan",
-            "names",
-            upload_set(tmp_path / "pk"),
-            [],
-            "from-package",
-            2,
-            5,
-            1e-4,
-            2,
-            ["color"],
-            1,
-            0.9,
-            None,
-            api_name="/finetune_start",
-        )
-
-
 def test_the_tab_estimates_the_run_time_before_start_and_its_plot_starts_without_data(app, tmp_path):
     import gradio as gr
 

@@ -63,7 +63,7 @@ def test_a_stopped_fine_tune_resumed_ends_as_one_run_straight_through(tmp_path):
 def test_the_cli_resumes_a_fine_tune_and_refuses_other_settings_in_one_line(tmp_path, capsys):
     from gan_demo.cli import main
 
-    data, run = images(tmp_path / "data"), tmp_path / "runs" / "mine"
+    data, run = images(tmp_path / "data", count=8), tmp_path / "runs" / "mine"  # the CLI checks uploads as the tab
     argv = ["finetune", "gan", "--data", str(data), "--batch-size", "2"]
     base = str(tiny_base(tmp_path))
     assert main([*argv, "--from", base, "--steps", "1", "--out", str(run), "--licence", "MIT"]) == 0

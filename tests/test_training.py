@@ -169,6 +169,28 @@ def test_save_run_leaves_no_partial_folder_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_save_that_fails_as_it_takes_the_name_keeps_the_earlier_save(tmp_path, monkeypatch):
+    import gan_demo.training.loop as loop
+
+    save_run(tmp_path / "run", {"d": PatchDiscriminator(base_channels=2)}, {"steps": 1})
+    real, calls = loop.os.replace, []
+
+    def failing_second(src, dst):  # the first moves the earlier save aside; the second would put the new one in
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(loop.os, "replace", failing_second)
+    with pytest.raises(OSError, match="disk full"):
+        save_run(tmp_path / "run", {"d": PatchDiscriminator(base_channels=2)}, {"steps": 2})
+    monkeypatch.undo()
+    assert Path(calls[-1]) == tmp_path / "run"  # it failed putting the new save in place, after the old moved aside
+    assert [path.name for path in tmp_path.iterdir()] == ["run"]  # no staging or aside folder left
+    assert json.loads((tmp_path / "run" / "run.json").read_text()) == {"steps": 1}
+    assert (tmp_path / "run" / "d" / "model.safetensors").is_file()
+
+
 def test_training_command_records_how_to_reproduce_the_run(tmp_path):
     from gan_demo.training.__main__ import main
 
@@ -338,9 +360,9 @@ def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_thro
     assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours
 
 
-def _tiny_runs(tmp_path):
+def _tiny_runs(tmp_path, *, images: int = 6):
     """One tiny configuration and its data folders per family, by family name."""
-    dir_a, dir_b = make_pairs(tmp_path, size=16)
+    dir_a, dir_b = make_pairs(tmp_path, n=images, size=16)
     return {
         "gan": (GANConfig(size=64, latent_dim=8, base_channels=2, disc_channels=4, batch_size=2), {"images": dir_a}),
         "pix2pix": (

@@ -28,8 +28,8 @@ class FakeStore:
         self.device = torch.device("cpu")
         self.loaded: list[tuple[str, str]] = []
 
-    def get(self, key, role=None):
-        entry = self.registry.get(key)
+    def get(self, key, role=None, *, task=None):
+        entry = self.registry.get(key, task)
         role = role or next(iter(entry.weights))
         self.loaded.append((key, role))
         return entry, Invert()

@@ -93,6 +93,13 @@ def test_images_become_rgb_pngs_within_the_working_size_that_the_loader_reads(tm
     assert tuple(data.sets[0].shape) == (8, 3, 16, 16)
 
 
+def test_a_thin_strip_is_stored_no_thinner_than_the_loader_accepts(tmp_path):
+    noise(0, (1000, 10)).save(tmp_path / "strip.png")
+    report = images_from_uploads([tmp_path / "strip.png"], tmp_path / "w", limits=SMALL, min_count=1)
+    assert read_png(report.files["images"][0]).size == (800, 8)  # not 32×0.32: training reads it back
+    assert tuple(IMAGES.load(report.folders, size=16, split=None, min_count=1).sets[0].shape) == (1, 3, 16, 16)
+
+
 def test_non_images_and_damaged_files_are_listed_by_name_and_skipped(tmp_path):
     good = write_images(tmp_path, ["good.png"])
     (tmp_path / "notes.txt").write_text("hello")
@@ -235,6 +242,18 @@ def test_pairs_by_name_match_stems_ignoring_case_and_extension(tmp_path):
     ]
     assert sorted(path.name for path in (tmp_path / "w").iterdir()) == ["source", "target"]
     assert tuple(PAIRS.load(report.folders, size=8, split=None, min_count=2).sets[1].shape) == (2, 3, 8, 8)
+
+
+def test_a_pair_of_two_shapes_is_skipped_and_one_of_two_sizes_kept(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    pairs = [("same", (20, 20), (20, 20)), ("bigger", (20, 10), (80, 40)), ("odd", (20, 20), (40, 20))]
+    for seed, (name, given, wanted) in enumerate(pairs):
+        noise(seed, given).save(tmp_path / "in" / f"{name}.png")
+        noise(seed + 10, wanted).save(tmp_path / "out" / f"{name}.png")
+    report = pairs_from_named([tmp_path / "in"], [tmp_path / "out"], tmp_path / "w", limits=SMALL, min_count=1)
+    assert sorted(report.accepted) == ["bigger.png", "same.png"]
+    assert reasons(report)["odd.png"] == "another shape than its target odd.png (20×20 against 32×16)"
 
 
 def test_side_by_side_images_split_into_inputs_and_targets(tmp_path):

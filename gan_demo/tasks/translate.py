@@ -39,6 +39,12 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
+def check_max_side(max_side: int | None) -> None:
+    """Refuse a max side outside 16 … MAX_SIDE_LIMIT px (None: keep the image's size)."""
+    if max_side is not None and not 16 <= max_side <= MAX_SIDE_LIMIT:
+        raise ValueError(f"max side must be between 16 and {MAX_SIDE_LIMIT} px, got {max_side}")
+
+
 @torch.inference_mode()
 def translate_image(
     generator: nn.Module,
@@ -53,8 +59,7 @@ def translate_image(
     work_side: run the network at most at this size and upscale its output back (for models trained on
     small images, whose filters only know that scale).
     """
-    if max_side is not None and not 16 <= max_side <= MAX_SIDE_LIMIT:
-        raise ValueError(f"max side must be between 16 and {MAX_SIDE_LIMIT} px, got {max_side}")
+    check_max_side(max_side)
     image = fit_within(image.convert("RGB"), max_side)
     if work_side and max(image.size) > work_side:
         small = translate_image(generator, fit_within(image, work_side), device=device, max_side=None)

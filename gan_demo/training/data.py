@@ -17,6 +17,7 @@ from gan_demo.tensors import uint8_to_signed as to_signed  # the name the traine
 __all__ = [
     "IMAGE_SUFFIXES",
     "RandomBatches",
+    "batch_problem",
     "flip_pairs",
     "image_names",
     "load_folder",
@@ -68,6 +69,13 @@ def load_folder(folder: Path, names: Iterable[str], size: int) -> torch.Tensor:
     return torch.stack(tensors)
 
 
+def batch_problem(count: int, batch_size: int) -> str:
+    """Why `count` images (or pairs) cannot fill one batch drawn without repeats ("" when they can)."""
+    if count >= batch_size:
+        return ""
+    return f"{count} training images, fewer than one batch of {batch_size}; lower the batch size"
+
+
 class RandomBatches:
     """Endless shuffled batches; paired sets share indices (whole passes over a shuffled order, drawn without
     replacement a whole batch at a time, so they must hold one batch), unpaired ones are drawn independently.
@@ -83,9 +91,8 @@ class RandomBatches:
 
     def __next__(self) -> tuple[torch.Tensor, ...]:
         size, generator = self.batch_size, self.generator
-        if self.paired and len(self.sets[0]) < size:  # checked at the first draw: a trainer may be built anyway
-            count = len(self.sets[0])
-            raise ValueError(f"{count} training images, fewer than one batch of {size}; lower the batch size")
+        if self.paired and (problem := batch_problem(len(self.sets[0]), size)):  # at the first draw: a trainer
+            raise ValueError(problem)  # may be built anyway
         if not self.paired:
             return tuple(s[torch.randint(len(s), (size,), generator=generator)] for s in self.sets)
         if self._order is None or self._start + size > len(self._order):  # a new pass; a short tail is left out

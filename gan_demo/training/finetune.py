@@ -42,6 +42,7 @@ from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import LossHistory, StepLog
 from gan_demo.training.precision import use_precision
 from gan_demo.training.record import ModelCard, model_block, run_record
+from gan_demo.training.run_lock import one_writer
 
 TUNABLE = ("lr", "batch_size", "augment", "ema", "seed", "lambda_l1", "lambda_cycle", "lambda_identity")
 MAX_ROLLBACKS = 3  # non-finite losses in a row, each met by a rollback, before the run gives up
@@ -225,6 +226,7 @@ def prepare_run(spec: FineTuneSpec, device: torch.device) -> PreparedRun:
     return PreparedRun(family, config, trainer, base, freeze_d, precision, resumed)
 
 
+@one_writer(lambda: distributed.current().is_main)  # rank 0 alone writes the run folder
 def run_finetune(
     spec: FineTuneSpec,
     *,

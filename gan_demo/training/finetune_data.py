@@ -11,6 +11,7 @@ from PIL import Image
 from gan_demo.imaging import make_grid
 from gan_demo.tensors import from_signed_unit, image_to_uint8, uint8_to_signed
 from gan_demo.training.augment import diff_augment
+from gan_demo.training.data import batch_problem
 from gan_demo.training.upload_pairs import pairs_from_named, pairs_from_photos, pairs_from_side_by_side
 from gan_demo.training.uploads import UploadReport, images_from_uploads, preview_paths, unpaired_from_uploads
 
@@ -44,6 +45,12 @@ def uploads_for(
     if pairing == "photos":
         return pairs_from_photos(first, work_dir)
     raise ValueError(f"unknown pairing {pairing!r}; choose one of {', '.join(PAIRINGS)}")
+
+
+def batch_too_large(report: UploadReport, batch_size: int) -> str:
+    """Why one batch of `batch_size` cannot be drawn from these uploads ("" when it can): images and pairs
+    are drawn without repeats, so the set must hold a batch; unpaired domains are drawn with replacement."""
+    return "" if report.kind == "unpaired" else batch_problem(report.count, batch_size)
 
 
 def _tensor(paths: list[Path]) -> torch.Tensor:

@@ -140,3 +140,11 @@ def _swap(new: Path, folder: Path, retired: Path) -> None:
         if retired.exists():
             os.replace(retired, folder)
         raise
+
+
+def remove_run(folder: Path) -> None:
+    """Delete a run folder; renamed to a hidden name first, so a half-deleted run is never listed."""
+    folder = Path(folder)
+    aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-deleted-"))
+    os.replace(folder, aside / "run")
+    shutil.rmtree(aside, ignore_errors=True)

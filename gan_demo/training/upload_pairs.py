@@ -38,6 +38,7 @@ from gan_demo.training.uploads import (
     shrink,
 )
 
+MAX_PAIR_ASPECT_GAP = 0.03  # input and target aspect ratios may differ by this fraction (rounding when shrunk)
 MIN_AB_ASPECT = 1.25  # a side-by-side image is at least this much wider than tall (two portrait halves: 1.33)
 
 
@@ -56,6 +57,7 @@ def pairs_from_named(
     outputs = collect(targets, limits=limits, write=png_writer(staged["target"], limits.work_size), group="targets")
     folders = {key: fresh_folder(work_dir / key) for key in ("source", "target")}
     paired_in, paired_out, unmatched = match_by_name(inputs.accepted, outputs.accepted)
+    paired_in, paired_out, misshapen = same_shapes(paired_in, paired_out, staged["source"], staged["target"])
     renamed = [Accepted(t.name, t.key, s.file) for s, t in zip(paired_in, paired_out, strict=True)]  # input's name
     for source, target in zip(paired_in, paired_out, strict=True):
         os.replace(staged["source"] / source.file, folders["source"] / source.file)
@@ -63,7 +65,7 @@ def pairs_from_named(
     for folder in staged.values():
         shutil.rmtree(folder)
     totals = merge(inputs, outputs)
-    totals.skipped += unmatched
+    totals.skipped += unmatched + misshapen
     sets = {
         "source": (folders["source"], Collected(accepted=paired_in)),
         "target": (folders["target"], Collected(accepted=renamed)),
@@ -94,6 +96,24 @@ def match_by_name(
             skipped.append(Skipped(source.name, "no target with the same name", "inputs"))
     skipped += [Skipped(t.name, "no input with the same name", "targets") for t in by_key.values() if t.key not in used]
     return paired_in, paired_out, skipped
+
+
+def same_shapes(
+    inputs: list[Accepted], targets: list[Accepted], input_dir: Path, target_dir: Path
+) -> tuple[list[Accepted], list[Accepted], list[Skipped]]:
+    """The pairs whose input and target have the same aspect ratio (within MAX_PAIR_ASPECT_GAP), and the
+    others, skipped: an input and an output of different shapes cannot line up pixel for pixel."""
+    kept_in, kept_out, skipped = [], [], []
+    for source, target in zip(inputs, targets, strict=True):
+        with Image.open(input_dir / source.file) as given, Image.open(target_dir / target.file) as wanted:
+            (w_in, h_in), (w_out, h_out) = given.size, wanted.size
+        if abs(w_in * h_out - w_out * h_in) <= MAX_PAIR_ASPECT_GAP * max(w_in * h_out, w_out * h_in):
+            kept_in.append(source)
+            kept_out.append(target)
+        else:
+            reason = f"another shape than its target {target.name} ({w_in}×{h_in} against {w_out}×{h_out})"
+            skipped.append(Skipped(source.name, reason, "inputs"))
+    return kept_in, kept_out, skipped
 
 
 def pairs_from_side_by_side(

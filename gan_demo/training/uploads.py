@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from gan_demo.imaging import LIMITS_TEXT, MAX_FILE_BYTES, InvalidImage, load_image
+from gan_demo.imaging import LIMITS_TEXT, MAX_FILE_BYTES, MIN_SIDE, InvalidImage, load_image
 from gan_demo.training.upload_zips import Member, Skipped, ZipBudget, ignored, zip_members
 
 __all__ = ["Skipped"]  # re-exported: reports list it
@@ -252,14 +252,15 @@ def png_writer(folder: Path, work_size: int) -> Writer:
 
 
 def shrink(image: Image.Image, max_side: int) -> Image.Image:
-    """Downscale so the longer side is at most max_side (never upscale), keeping the aspect ratio.
+    """Downscale so the longer side is at most max_side (never upscale, nor below MIN_SIDE), keeping the aspect.
 
     Like `imaging.fit_within`, but a box reduction first (Pillow's `reducing_gap`) makes a 12 MP photo
     about 9× faster to shrink to 256 px, within 2 grey levels of a plain Lanczos resize.
     """
     if max(image.size) <= max_side:
         return image
-    scale = max_side / max(image.size)
+    # a 1000×10 strip stays 800×8: shrunk further, the stored file would be refused when training reads it
+    scale = max(max_side / max(image.size), min(1.0, MIN_SIDE / min(image.size)))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 

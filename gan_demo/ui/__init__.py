@@ -12,6 +12,7 @@ from gan_demo.imaging import LIMITS_TEXT
 from gan_demo.registry import Task
 from gan_demo.store import ModelStore
 from gan_demo.training.worker import TrainingWorker
+from gan_demo.ui import cache_files
 from gan_demo.ui.common import REQUEST_TIME_LIMIT_S, model_choices
 from gan_demo.ui.finetune_tab import build_finetune_tab
 from gan_demo.ui.sample_tab import build_sample_tab
@@ -37,6 +38,7 @@ TABS: tuple[TabDef, ...] = (
 
 def build_app(store: ModelStore, device_label: str, *, worker: TrainingWorker, runs_dir: Path) -> gr.Blocks:
     """The whole Blocks app: header, one tab per row of TABS, footer."""
+    cache_files.install()  # outputs are cached whole, however many requests make the same one at once
     context = TabContext(store=store, worker=worker, runs_dir=runs_dir)
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         slow = "" if "GPU" in device_label else " On a CPU, expect up to a few seconds per picture."

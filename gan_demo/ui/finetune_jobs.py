@@ -17,7 +17,8 @@ import pandas as pd
 from gan_demo.store import ModelStore
 from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem
-from gan_demo.training.finetune_data import data_preview, uploads_for
+from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
+from gan_demo.training.loop import remove_run
 from gan_demo.training.record import ModelCard
 from gan_demo.training.uploads import UploadReport
 from gan_demo.training.worker import ACTIVE, Job, TrainingWorker
@@ -138,9 +139,12 @@ class FineTuneHandlers:
             raise gr.Error(f"Runs cannot be saved: {problem}.", title="Cannot save runs")
 
     def _spec(self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema):
+        base_folder = self._base_folder(family, base)
         report = self._prepare(family, pairing, first, second)
         if not report.ready:
             raise gr.Error(report.summary(), title="Not enough data")
+        if problem := batch_too_large(report, int(batch)):
+            raise gr.Error(f"{report.summary()} {problem[0].upper()}{problem[1:]}.", title="Batch too large")
         overrides = {"lr": float(lr), "batch_size": int(batch)}
         if family == "gan":
             overrides |= {"augment": ",".join(augment or []), "ema": float(ema)}
@@ -149,14 +153,22 @@ class FineTuneHandlers:
             folders=report.folders,
             out=self.runs_dir / name,
             steps=int(steps),
-            base=None
-            if not base or base == SCRATCH
-            else base_run_folder(self.store.registry, base, get_family(family).task),
+            base=base_folder,
             minutes=float(minutes),
             overrides=overrides,
             freeze_d=int(freeze),
             card=ModelCard(title=f"{name} (fine-tuned)", credit="fine-tuned in the gan-demo Fine-tune tab"),
         )
+
+    def _base_folder(self, family, base) -> Path | None:
+        """The run folder a job starts from: one of the family's bases by key, never a path a client sent."""
+        if not base or base == SCRATCH:
+            return None
+        keys = [key for _, key in base_choices(self.store, family) if key != SCRATCH]
+        if base not in keys:
+            choices = ", ".join([*keys, SCRATCH])
+            raise gr.Error(f"{base!r} cannot be a {family} base; choose one of: {choices}", title="Unknown base")
+        return base_run_folder(self.store.registry, base, get_family(family).task)
 
     def start(self, family, base, pairing, first, second, name, *settings):
         """settings: steps, minutes, lr, batch, augment, freeze, ema, job_id."""
@@ -197,7 +209,7 @@ class FineTuneHandlers:
             raise gr.Error("Choose one of your runs to delete.", title="No run chosen")
         if self.worker.writing(folder):
             raise gr.Error("That run is still training; stop it first.", title="Still training")
-        shutil.rmtree(folder)
+        remove_run(folder)
         self.store.registry.remove(key)
         self.store.evict(key)
         return self.runs_list(), f"Deleted {key}."

@@ -67,9 +67,10 @@ def _data_column(store: ModelStore) -> SimpleNamespace:
         info="The kind of model: its result appears in the matching tab.",
     )
     choices = base_choices(store, "gan")
-    base = gr.Dropdown(
+    base = gr.Dropdown(  # custom values: the choices follow the family on the page, not for API clients
         choices,
         value=choices[0][1],
+        allow_custom_value=True,
         label="Start from",
         info="A trained model (bundled or one of your runs), or from scratch (needs far more steps).",
     )

@@ -50,7 +50,7 @@ def _seed(value) -> int:
 def sample(store: ModelStore, key, seed, n, latent_scale, truncation, display_size, progress):
     """(grid, captioned images) of `n` samples of model `key`."""
     progress(0.05, desc="Loading the generator…")
-    _, generator = store.get(key)
+    _, generator = store.get(key, task="sample")
     seed = _seed(seed)
     images = sample_images(
         generator,
@@ -81,7 +81,7 @@ def latent_walk(
 ):
     """(GIF path, GIF path) of a looping walk from image #0 of seed_a to image #0 of seed_b."""
     progress(0.05, desc="Loading the generator…")
-    _, generator = store.get(key)
+    _, generator = store.get(key, task="sample")
     seed_a, seed_b = _seed(seed_a), _seed(seed_b)
     images = render_walk(
         generator,

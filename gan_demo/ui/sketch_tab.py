@@ -31,7 +31,7 @@ DISPLAY_SIDE = 256
 def colour(store: ModelStore, key, sketch, progress):
     """(what the model saw, the result), enlarged to at least DISPLAY_SIDE for the page and the download."""
     progress(0.2, desc="Loading the generator…")
-    entry, generator = store.get(key)
+    entry, generator = store.get(key, task="sketch")
     progress(0.6, desc="Colouring…")
     options = entry.options if isinstance(entry.options, SketchOptions) else SketchOptions()
     seen, result = sketch_to_image(

@@ -116,7 +116,7 @@ def _output_column() -> list:
 
 def painting(store: ModelStore, stops: StopFlags, key, content, styles, settings, session) -> Iterator[tuple]:
     """Stream (live picture, curves, before/after, result, note) while the picture is painted; Stop keeps it."""
-    entry, network = store.get(key)
+    entry, network = store.get(key, task="stylize")
     layers = FeatureLayers.from_options(entry.options)
     run = StyleRun(network, content, styles, settings, layers=layers, device=store.device)
     flag, deadline = stops.start(session), Deadline(REQUEST_TIME_LIMIT_S)

@@ -44,7 +44,7 @@ def translate(store: ModelStore, key, direction, source, max_side, show_cycle, p
     if source is None:
         raise gr.Error("Upload a picture first.", title="No image")
     progress(0.1, desc="Loading the generator…")
-    entry, generator = store.get(key, direction or None)
+    entry, generator = store.get(key, direction or None, task="translate")
     back_role = other_direction(direction or next(iter(entry.weights)))
     backward = None
     if show_cycle and back_role in entry.weights:
