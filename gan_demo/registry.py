@@ -208,6 +208,7 @@ _LISTED: tuple[ModelEntry, ...] = (
         back="orange2apple",
         key="cyclegan-apple-orange",
     ),
+    _bundled("emoji-styles"),
     ModelEntry(
         key="stargan-celeba",
         task="attributes",
