@@ -76,6 +76,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {  # a valid request per endpoint, paramet
         **{f"layer_{i}": 1 for i in range(1, 6)},
         **{"colour": "none", "steps": 1, "size": 64, "optimiser": "lbfgs", "init": "content", "coarse": False},
     },
+    "/edit": {"key": "emoji-styles", "image": CAT, "frame": False, "text": "flat=1"},
     "/finetune_check": {"family": "gan", "pairing": "names", "first": Upload("8 images"), "second": [], "augment": []},
     "/finetune_start": {
         **{"family": "gan", "base": "emoji-fluent", "pairing": "names", "first": Upload("8 images"), "second": []},
@@ -313,9 +314,20 @@ def finetune_cases() -> list[Case]:
 # cli(...) like the rows above (an unknown attribute, out-of-range and non-finite slider values, no face found,
 # through the tab's endpoint, which DEFAULTS then gets, and through the command).
 # fmt: off
+EDIT = ("edit", "--model", "emoji-styles", "--input", CAT, "--out", Out(), "--attr")
 STARGAN_CASES: list[Case] = [
     cli("a model of another tab (StarGAN)", "edit", "--model", "vintage", "--input", CAT, "--attr", "a=1", "--out",
         Out(), message="no attributes model called 'vintage'", code=2),
+    api("an unknown attribute", "/edit", "unknown attribute 'bogus'; this model has: modern, flat, high-contrast",
+        text="bogus=1"),
+    cli("an unknown attribute", *EDIT, "bogus=1",
+        message="unknown attribute 'bogus'; this model has: modern, flat, high-contrast", code=2),
+    api("an attribute out of its range", "/edit", "flat=2 is outside the allowed range 0 … 1", text="flat=2"),
+    cli("an attribute out of its range", *EDIT, "flat=2", message="flat=2 is outside the allowed range 0 … 1", code=2),
+    api("a non-finite attribute", "/edit", "flat: expected a finite number, got nan", text="flat=nan"),
+    cli("a non-finite attribute", *EDIT, "flat=inf", message="flat: expected a finite number, got inf", code=2),
+    cli("an attribute without a value", *EDIT, "flat", message="expected NAME=VALUE", code=2),
+    api("no picture", "/edit", "Upload a picture first", image=None),
 ]
 # fmt: on
 
