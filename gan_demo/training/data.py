@@ -25,6 +25,7 @@ __all__ = [
     "random_batches",
     "random_crops",
     "read_split",
+    "shared_crops",
     "to_signed",
     "vary_strokes",
 ]
@@ -131,12 +132,17 @@ def vary_strokes(sketch: torch.Tensor, generator: torch.Generator) -> torch.Tens
 
 def random_crops(batch: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
     """A random size×size window of each image of [N, C, H, W] (CycleGAN's "load 286, crop 256")."""
-    n, _, height, width = batch.shape
+    return shared_crops((batch,), size, generator)[0]
+
+
+def shared_crops(batches: tuple[torch.Tensor, ...], size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """The same random size×size window of image i in every batch (an image and its counterpart)."""
+    n, _, height, width = batches[0].shape
     if size > min(height, width):
         raise ValueError(f"crop {size} is larger than the {height}×{width} images")
     tops = torch.randint(0, height - size + 1, (n,), generator=generator).tolist()
     lefts = torch.randint(0, width - size + 1, (n,), generator=generator).tolist()
-    windows = [
-        image[:, top : top + size, left : left + size] for image, top, left in zip(batch, tops, lefts, strict=True)
-    ]
-    return torch.stack(windows)
+    return tuple(
+        torch.stack([image[:, y : y + size, x : x + size] for image, y, x in zip(batch, tops, lefts, strict=True)])
+        for batch in batches
+    )

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models import StarGANDiscriminator, StarGANGenerator
-from gan_demo.training.data import to_signed
+from gan_demo.training.data import flip_pairs, shared_crops, to_signed
 from gan_demo.training.datasets import DOMAINS, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
 from gan_demo.training.losses import (
@@ -93,21 +93,10 @@ class DomainBatches:
             images.append(self.sets[s][i])
             counterparts.append(self.sets[t][j] if j is not None else self.sets[s][i])
             found.append(j is not None)
-        real, paired = torch.stack(images), torch.stack(counterparts)
-        flip = torch.rand(n, generator=rng) < 0.5
-        real, paired = (torch.where(flip[:, None, None, None], t.flip(-1), t) for t in (real, paired))
+        real, paired = flip_pairs((torch.stack(images), torch.stack(counterparts)), rng)
         if self.crop:
-            real, paired = self._crop(real, paired)
+            real, paired = shared_crops((real, paired), self.crop, rng)
         return to_signed(real), to_signed(paired), torch.tensor(found), source, target
-
-    def _crop(self, *batches: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        side, size = batches[0].shape[-1], self.crop
-        tops = torch.randint(0, side - size + 1, (len(batches[0]),), generator=self.rng).tolist()
-        lefts = torch.randint(0, side - size + 1, (len(batches[0]),), generator=self.rng).tolist()
-        return tuple(
-            torch.stack([im[:, y : y + size, x : x + size] for im, y, x in zip(b, tops, lefts, strict=True)])
-            for b in batches
-        )
 
 
 class StarGANTrainer(Trainer):
