@@ -21,6 +21,8 @@ from torch import nn
 
 from gan_demo.models._mixin import HubModel
 
+UPSAMPLES = ("transpose", "resize")
+
 
 class InstanceNormIgnoringStats(nn.InstanceNorm2d):
     """Affine instance norm with (unused) running-statistics buffers: the same in train and eval mode."""
@@ -59,6 +61,10 @@ class StarGANGenerator(nn.Module, HubModel):
     residual=True (ours, not the paper's) drops the final tanh and adds the output to the input, with the
     last convolution initialised to zero: training starts from the identity and only learns the change,
     which keeps edges clean where two domains share their drawings.
+
+    upsample="transpose" is the paper's 4×4 stride-2 transposed convolution; "resize" (ours) is nearest
+    ×2 + 3×3 convolution, which cannot lay the transposed convolution's checkerboard over flat regions
+    (Odena, Dumoulin & Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016).
     """
 
     size_multiple = 4  # two stride-2 downsamplings
@@ -70,8 +76,11 @@ class StarGANGenerator(nn.Module, HubModel):
         conv_dim: int = 64,  # width of the first layer (the official model: 64)
         repeat_num: int = 6,  # residual blocks at the bottleneck
         residual: bool = False,  # learn a change to the input: output = clip(input + network(input, labels))
+        upsample: str = "transpose",  # one of UPSAMPLES
     ) -> None:
         super().__init__()
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"unknown upsample {upsample!r}; choose one of {', '.join(UPSAMPLES)}")
         self.c_dim = c_dim
         self.residual = residual
         c = conv_dim
@@ -86,10 +95,15 @@ class StarGANGenerator(nn.Module, HubModel):
             c *= 2
         layers += [ResidualBlock(c) for _ in range(repeat_num)]
         for _ in range(2):  # up-sampling
-            layers += [
-                nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1, bias=False),
-                InstanceNormIgnoringStats(c // 2),
-            ]
+            if upsample == "transpose":
+                layers.append(nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1, bias=False))
+            else:  # one Sequential slot, so the `main.N` numbering matches the paper's layout
+                layers.append(
+                    nn.Sequential(
+                        nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, c // 2, 3, padding=1, bias=False)
+                    )
+                )
+            layers.append(InstanceNormIgnoringStats(c // 2))
             layers.append(nn.ReLU(inplace=True))
             c //= 2
         head = nn.Conv2d(c, 3, 7, padding=3, bias=False)

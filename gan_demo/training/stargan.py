@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models import StarGANDiscriminator, StarGANGenerator
+from gan_demo.models.stargan import UPSAMPLES
 from gan_demo.training.data import flip_pairs, shared_crops, to_signed
 from gan_demo.training.datasets import DOMAINS, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
@@ -40,6 +41,7 @@ class StarGANConfig:
     conv_dim: int = 64  # generator width (the paper: 64)
     repeat_num: int = 6  # generator residual blocks
     residual: bool = False  # the generator learns a change to its input, starting from the identity
+    upsample: str = "transpose"  # the generator's decoder: "transpose" (the paper) or "resize" (no checkerboard)
     disc_conv_dim: int = 64  # discriminator width
     disc_repeat_num: int = 6  # discriminator stride-2 layers (the judged side must divide by 2^this)
     disc_max_channels: int | None = None  # cap the discriminator's width (None: the paper's doubling)
@@ -57,7 +59,13 @@ class StarGANConfig:
     seed: int = 0
 
     def generator_config(self, domains: int) -> dict:
-        return {"c_dim": domains, "conv_dim": self.conv_dim, "repeat_num": self.repeat_num, "residual": self.residual}
+        return {
+            "c_dim": domains,
+            "conv_dim": self.conv_dim,
+            "repeat_num": self.repeat_num,
+            "residual": self.residual,
+            "upsample": self.upsample,
+        }
 
     def discriminator_config(self, domains: int) -> dict:
         return {
@@ -197,6 +205,7 @@ OPTIONS = (
     Option("conv_dim", "generator width (paper: 64)"),
     Option("repeat_num", "generator residual blocks (paper: 6)"),
     Option("residual", "the generator learns input + change"),
+    Option("upsample", "generator decoder: transpose (paper) or resize (no checkerboard)", choices=UPSAMPLES),
     Option("disc_conv_dim", "discriminator width (paper: 64)"),
     Option("disc_repeat_num", "discriminator stride-2 layers (paper: 6)"),
     Option("disc_max_channels", "cap on the discriminator's width"),
