@@ -140,6 +140,28 @@ def test_ssim_is_one_for_identical_images_and_drops_with_noise():
     assert (ssim(clean, 1 - clean) < ssim(clean, noisy)).all()
 
 
+def test_ssim_blur_equals_the_11_by_11_gaussian_window_of_the_definition():
+    import torch.nn.functional as F
+
+    from gan_demo.metrics import ssim
+
+    generator = torch.Generator().manual_seed(1)
+    a, b = torch.rand(2, 2, 3, 24, 20, generator=generator).double()
+    coords = torch.arange(11, dtype=torch.float64) - 5
+    kernel = torch.exp(-(coords**2) / 4.5)
+    window = (kernel[:, None] * kernel[None, :] / kernel.sum() ** 2).expand(3, 1, 11, 11)
+
+    def blur(x):
+        return F.conv2d(x, window, groups=3)
+
+    mu_a, mu_b = blur(a), blur(b)
+    cov, var_a, var_b = blur(a * b) - mu_a * mu_b, blur(a * a) - mu_a**2, blur(b * b) - mu_b**2
+    score = ((2 * mu_a * mu_b + 1e-4) * (2 * cov + 9e-4)) / ((mu_a**2 + mu_b**2 + 1e-4) * (var_a + var_b + 9e-4))
+    assert torch.allclose(ssim(a, b), score.mean(dim=(1, 2, 3)), atol=1e-12)
+    with pytest.raises(ValueError, match="at least 11"):
+        ssim(a[..., :10, :], b[..., :10, :])
+
+
 def _emoji_like(n: int, *, seed: int) -> torch.Tensor:
     """[n, 3, 64, 64] in [0, 1]: white images with one random coloured disc each, smooth-edged."""
     g = torch.Generator().manual_seed(seed)
