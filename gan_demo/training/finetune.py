@@ -141,6 +141,11 @@ def _snapshot(trainer: Trainer) -> dict[str, dict[str, torch.Tensor]]:
     return {role: copy.deepcopy(net.state_dict()) for role, net in trainer.networks().items()}
 
 
+def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
+    values = [v for value in vars(trainer).values() for v in (value if isinstance(value, list | tuple) else [value])]
+    return [value for value in values if isinstance(value, torch.optim.lr_scheduler.LRScheduler)]
+
+
 def _restore(trainer: Trainer, snapshot: dict[str, dict[str, torch.Tensor]]) -> None:
     for role, network in trainer.networks().items():
         network.load_state_dict(snapshot[role])
@@ -148,6 +153,8 @@ def _restore(trainer: Trainer, snapshot: dict[str, dict[str, torch.Tensor]]) -> 
         optimiser.state.clear()  # moments may hold the non-finite values
         for group in optimiser.param_groups:
             group["lr"] *= 0.5
+    for scheduler in _schedulers(trainer):  # a scheduler sets the rate from its base rates at every step
+        scheduler.base_lrs = [rate * 0.5 for rate in scheduler.base_lrs]
 
 
 def _finite(networks: dict[str, nn.Module]) -> bool:
