@@ -138,6 +138,16 @@ def test_a_rollback_halves_the_learning_rate_for_the_rest_of_the_run_under_a_sch
     assert rates[:2] == [1e-3, 1e-3] and rates[2:] == pytest.approx([5e-4] * 3)
 
 
+def test_a_pix2pix_fine_tune_can_change_its_recipe_and_records_it(tmp_path):
+    data = {name: images(tmp_path / name, seed=i) for i, name in enumerate(("source", "target"))}
+    recipe = {"beta1": 0.9, "lambda_ssim": 10.0, "affine": True, "traced_fraction": 0.0, "vary_strokes": False}
+    spec = FineTuneSpec(
+        family="pix2pix", folders=data, out=tmp_path / "r", steps=1, overrides={"batch_size": 2, **recipe}
+    )
+    config = json.loads((run_finetune(spec, device=CPU) / "run.json").read_text())["config"]
+    assert {key: config[key] for key in recipe} == recipe
+
+
 def test_freeze_d_keeps_the_first_convolutions_still():
     from gan_demo.models import PatchDiscriminator
 

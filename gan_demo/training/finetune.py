@@ -36,7 +36,21 @@ from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import StepLog, save_run
 from gan_demo.training.record import ModelCard, model_block, run_record
 
-TUNABLE = ("lr", "batch_size", "augment", "ema", "seed", "lambda_l1", "lambda_cycle", "lambda_identity")
+TUNABLE = (  # config fields a fine-tune may change: the recipe, never the architecture
+    "lr",
+    "batch_size",
+    "augment",
+    "ema",
+    "seed",
+    "lambda_l1",
+    "lambda_cycle",
+    "lambda_identity",
+    "beta1",  # pix2pix without a discriminator trains better with Adam's usual 0.9 than GANs' 0.5
+    "lambda_ssim",
+    "affine",  # pix2pix augmentations of the base's recipe, which may not suit the new pairs
+    "traced_fraction",
+    "vary_strokes",
+)
 MAX_ROLLBACKS = 3  # non-finite losses in a row, each met by a rollback, before the run gives up
 SNAPSHOT_EVERY = 25  # steps between in-memory copies of the last good weights
 
