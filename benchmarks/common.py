@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -124,6 +125,59 @@ def timed_finetune(spec: Any, *, plan_steps: bool = False) -> TimedRun:
     seconds = time.perf_counter() - started
     steps = json.loads((run / "run.json").read_text())["steps"]
     return TimedRun(run, steps, seconds, losses, clock[0])
+
+
+def finetune_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every fine-tune benchmark takes (budget, steps, threads, overrides, output); scripts add theirs."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=5.0, help="the run's time budget")
+    parser.add_argument("--steps", type=int, default=0, help="steps (default: as many as a 30 s probe says fit)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads, training and scoring")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a tunable field")
+    parser.add_argument("--tag", default="", help="suffix of the result files")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the run folder here")
+    return parser
+
+
+def finetune_bundled(
+    key: str,  # the bundled model to start from
+    family: str,  # its training family
+    folders: dict[str, Path],  # the family's data folders
+    args: argparse.Namespace,  # finetune_parser's options
+    *,
+    work: Path,  # scratch folder for the run (unless --keep)
+    overrides: dict[str, Any] | None = None,  # config fields, before --set's
+) -> TimedRun:
+    """Fine-tune the bundled model `key` on `folders` as the command line says, on the CPU."""
+    from gan_demo.registry import Registry
+    from gan_demo.training.families import get_family
+    from gan_demo.training.finetune import FineTuneSpec, base_run_folder
+
+    torch.set_num_threads(args.threads)
+    spec = FineTuneSpec(
+        family=family,
+        folders=folders,
+        out=args.keep or work / "run",
+        steps=args.steps or 10**6,
+        base=base_run_folder(Registry(), key, get_family(family).task),
+        minutes=args.minutes,
+        overrides={**(overrides or {}), **parse_overrides(args.set)},
+        preview_every=10**9,
+    )
+    return timed_finetune(spec, plan_steps=not args.steps)
+
+
+def tuned_label(result: TimedRun) -> str:
+    return f"fine-tuned ({result.steps} steps, {result.train_seconds:.0f} s)"
+
+
+def save_finetune_pictures(
+    stem: str, args: argparse.Namespace, grid: Image.Image, result: TimedRun, title: str
+) -> None:
+    """results/STEM[-TAG].jpg (the before/after grid) and STEM[-TAG]_losses.jpg (the loss curves)."""
+    stem += f"-{args.tag}" if args.tag else ""
+    save_jpeg(grid, OUT / f"{stem}.jpg")
+    save_loss_curves(result.losses, OUT / f"{stem}_losses.jpg", title=title)
 
 
 def save_loss_curves(losses: list[tuple[int, dict[str, float]]], path: Path, *, title: str) -> None:

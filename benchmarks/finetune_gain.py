@@ -14,30 +14,27 @@ The sampler and CycleGAN families have sibling scripts: finetune_gain_gan.py, fi
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 import torch
 
 from benchmarks.common import (
-    OUT,
     copy_images,
+    finetune_bundled,
+    finetune_parser,
     l1_and_ssim,
     load,
-    parse_overrides,
-    save_jpeg,
-    save_loss_curves,
+    save_finetune_pictures,
     spread,
-    timed_finetune,
     training_names,
+    tuned_label,
     validation_names,
 )
-from gan_demo.hub import CHECKPOINTS_DIR, load_network
+from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
 from gan_demo.tasks.sketch import sketch_to_image
-from gan_demo.training.finetune import FineTuneSpec
 
 CPU = torch.device("cpu")
 SOURCE, TARGET = "openmoji-black", "openmoji-color"
@@ -60,41 +57,25 @@ def colour(generator, sketches):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = finetune_parser(__doc__)
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="line-art")
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--steps", type=int, default=0, help="steps (default: as many as a 30 s probe says fit)")
     parser.add_argument("--pairs", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a tunable field")
-    parser.add_argument("--tag", default="", help="suffix of the result files")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run folder here")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    overrides = {**RECIPES[args.recipe], **parse_overrides(args.set)}
     entry = Registry().get("emoji-sketch")
     with tempfile.TemporaryDirectory() as work:
         names = spread(training_names(SOURCE, TARGET), args.pairs)
         folders = {
             role: copy_images(s, names, Path(work) / role) for role, s in (("source", SOURCE), ("target", TARGET))
         }
-        spec = FineTuneSpec(
-            family="pix2pix",
-            folders=folders,
-            out=args.keep or Path(work) / "runs" / "openmoji-sketch",
-            steps=args.steps or 10**6,
-            base=(CHECKPOINTS_DIR / entry.weights["generator"].bundled).parent,
-            minutes=args.minutes,
-            overrides=overrides,
-            preview_every=10**9,
+        result = finetune_bundled(
+            "emoji-sketch", "pix2pix", folders, args, work=Path(work), overrides=RECIPES[args.recipe]
         )
-        result = timed_finetune(spec, plan_steps=not args.steps)
         tuned = load_network(entry, "generator", device=CPU, explicit=result.run / "generator")
     names = validation_names(SOURCE, also_in=TARGET)
     sketches, truth = load(SOURCE, names), load(TARGET, names)
     outputs = {
         "base: emoji-sketch (Fluent line art)": colour(load_network(entry, "generator", device=CPU), sketches),
-        f"fine-tuned ({result.steps} steps, {result.train_seconds:.0f} s)": colour(tuned, sketches),
+        tuned_label(result): colour(tuned, sketches),
     }
     rows = {
         **{k: l1_and_ssim(v, truth) for k, v in outputs.items()},
@@ -102,12 +83,10 @@ def main() -> None:
     }
     picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]
     images = [sketches[i] for i in picks] + [o[i] for o in outputs.values() for i in picks] + [truth[i] for i in picks]
-    stem = "finetune_openmoji" + (f"-{args.tag}" if args.tag else "")
-    save_jpeg(make_grid(images, columns=len(picks)), OUT / f"{stem}.jpg")
-    save_loss_curves(result.losses, OUT / f"{stem}_losses.jpg", title="emoji-sketch → OpenMoji, fine-tune losses")
-    batch = overrides.get("batch_size", "the base's")
-    print(f"fine-tune: {args.pairs} OpenMoji pairs, recipe {args.recipe}: {overrides}")
-    print(f"{result.steps} steps of batch {batch} in {result.seconds:.0f} s ({args.threads} thread)")
+    grid = make_grid(images, columns=len(picks))
+    save_finetune_pictures("finetune_openmoji", args, grid, result, "emoji-sketch → OpenMoji, fine-tune losses")
+    print(f"fine-tune: {args.pairs} OpenMoji pairs, recipe {args.recipe} {RECIPES[args.recipe]}, --set {args.set}")
+    print(f"{result.steps} steps in {result.seconds:.0f} s ({args.threads} thread)")
     print(f"validation pairs: {len(names)} ({SOURCE} → {TARGET}, 128 px)\n")
     print("| model | mean L1 ↓ | SSIM ↑ |\n|---|---|---|")
     for name, (l1, score) in rows.items():

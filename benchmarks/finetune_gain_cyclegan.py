@@ -16,32 +16,29 @@ line art, base b2a, tuned b2a, true colour) and finetune_cyclegan_openmoji_losse
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 import torch
 
 from benchmarks.common import (
-    OUT,
     copy_images,
+    finetune_bundled,
+    finetune_parser,
     l1_and_ssim,
     load,
-    parse_overrides,
-    save_jpeg,
-    save_loss_curves,
+    save_finetune_pictures,
     spread,
-    timed_finetune,
     training_names,
+    tuned_label,
     validation_names,
 )
-from gan_demo.hub import CHECKPOINTS_DIR, load_network
+from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.metrics import extract_features, kid
 from gan_demo.models.efficientnet_lite import load_efficientnet_lite0
 from gan_demo.registry import Registry
 from gan_demo.tasks import translate_image
-from gan_demo.training.finetune import FineTuneSpec
 
 CPU = torch.device("cpu")
 DOMAINS = {"a2b": ("openmoji-color", "openmoji-black"), "b2a": ("openmoji-black", "openmoji-color")}
@@ -52,17 +49,9 @@ def translate_all(generator, images):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--steps", type=int, default=0, help="steps (default: as many as a 30 s probe says fit)")
+    parser = finetune_parser(__doc__)
     parser.add_argument("--images", type=int, default=100, help="training images per domain")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a tunable field")
-    parser.add_argument("--tag", default="", help="suffix of the result files")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run folder here")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    overrides = parse_overrides(args.set)
     entry = Registry().get("emoji-flat-modern")
     picks = spread(training_names(*DOMAINS["a2b"]), 2 * args.images)
     with tempfile.TemporaryDirectory() as work:
@@ -70,17 +59,7 @@ def main() -> None:
             "domain_a": copy_images(DOMAINS["a2b"][0], picks[0::2], Path(work) / "colour"),
             "domain_b": copy_images(DOMAINS["a2b"][1], picks[1::2], Path(work) / "line-art"),
         }
-        spec = FineTuneSpec(
-            family="cyclegan",
-            folders=folders,
-            out=args.keep or Path(work) / "runs" / "openmoji-cyclegan",
-            steps=args.steps or 10**6,
-            base=(CHECKPOINTS_DIR / entry.weights["a2b"].bundled).parent,
-            minutes=args.minutes,
-            overrides=overrides,
-            preview_every=10**9,
-        )
-        result = timed_finetune(spec, plan_steps=not args.steps)
+        result = finetune_bundled("emoji-flat-modern", "cyclegan", folders, args, work=Path(work))
         tuned = {role: load_network(entry, role, device=CPU, explicit=result.run / role) for role in DOMAINS}
     network = load_efficientnet_lite0(CPU)
     validation = validation_names(DOMAINS["a2b"][0], also_in=DOMAINS["a2b"][1])
@@ -90,7 +69,7 @@ def main() -> None:
         target_features = extract_features(truth, network, device=CPU)
         outputs = {
             "base (Fluent flat ↔ modern)": translate_all(load_network(entry, role, device=CPU), inputs),
-            f"fine-tuned ({result.steps} steps, {result.train_seconds:.0f} s)": translate_all(tuned[role], inputs),
+            tuned_label(result): translate_all(tuned[role], inputs),
             "identity (input unchanged)": inputs,
         }
         label = f"{source.split('-')[1]} → {target.split('-')[1]}"
@@ -101,10 +80,9 @@ def main() -> None:
         grid += [
             image for images in (inputs, *list(outputs.values())[:2], truth) for image in (images[i] for i in picks)
         ]
-    stem = "finetune_cyclegan_openmoji" + (f"-{args.tag}" if args.tag else "")
-    save_jpeg(make_grid(grid, columns=10), OUT / f"{stem}.jpg")
-    save_loss_curves(result.losses, OUT / f"{stem}_losses.jpg", title="emoji-flat-modern → OpenMoji, fine-tune losses")
-    print(f"fine-tune: {args.images} colour + {args.images} other line-art OpenMoji images, overrides {overrides}")
+    title = "emoji-flat-modern → OpenMoji, fine-tune losses"
+    save_finetune_pictures("finetune_cyclegan_openmoji", args, make_grid(grid, columns=10), result, title)
+    print(f"fine-tune: {args.images} colour + {args.images} other line-art OpenMoji images, --set {args.set}")
     print(f"{result.steps} steps in {result.seconds:.0f} s ({args.threads} thread)")
     print(f"validation pairs: {len(validation)} (openmoji-color ↔ openmoji-black, 128 px)\n")
     print("| direction | model | L1 ↓ | SSIM ↑ | KID ×10³ to the target style ↓ |\n|---|---|---|---|---|")

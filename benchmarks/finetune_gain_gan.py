@@ -16,33 +16,30 @@ seeds after the fine-tune, then 16 of the fine-tune images) and finetune_fluent_
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 import torch
 
 from benchmarks.common import (
-    OUT,
     copy_images,
+    finetune_bundled,
+    finetune_parser,
     load,
-    parse_overrides,
-    save_jpeg,
-    save_loss_curves,
+    save_finetune_pictures,
     spread,
-    timed_finetune,
     to_unit,
     training_names,
+    tuned_label,
     validation_names,
 )
 from benchmarks.eval_sampler import samples, scores
-from gan_demo.hub import CHECKPOINTS_DIR, load_network
+from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.metrics import extract_features
 from gan_demo.models.efficientnet_lite import load_efficientnet_lite0
 from gan_demo.optimise import prepare_for_inference
 from gan_demo.registry import Registry
-from gan_demo.training.finetune import FineTuneSpec
 
 CPU = torch.device("cpu")
 STYLE = "openmoji-color"
@@ -50,34 +47,17 @@ TAB_SETTINGS = {"batch_size": 8, "ema": 0.99}  # the Fine-tune tab's batch for 3
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--steps", type=int, default=0, help="steps (default: as many as a 30 s probe says fit)")
+    parser = finetune_parser(__doc__)
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--n", type=int, default=1000, help="samples per generator")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a tunable field")
-    parser.add_argument("--tag", default="", help="suffix of the result files")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run folder here")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    overrides = {**TAB_SETTINGS, **parse_overrides(args.set)}
     entry = Registry().get("emoji-fluent")
     train_names = training_names(STYLE)
     names = spread(train_names, args.images)
     others = spread(sorted(set(train_names) - set(names)), args.images)
     with tempfile.TemporaryDirectory() as work:
-        spec = FineTuneSpec(
-            family="gan",
-            folders={"images": copy_images(STYLE, names, Path(work) / "images")},
-            out=args.keep or Path(work) / "runs" / "openmoji-fluent",
-            steps=args.steps or 10**6,
-            base=(CHECKPOINTS_DIR / entry.weights["generator"].bundled).parent,
-            minutes=args.minutes,
-            overrides=overrides,
-            preview_every=10**9,
-        )
-        result = timed_finetune(spec, plan_steps=not args.steps)
+        folders = {"images": copy_images(STYLE, names, Path(work) / "images")}
+        result = finetune_bundled("emoji-fluent", "gan", folders, args, work=Path(work), overrides=TAB_SETTINGS)
         tuned = load_network(entry, "generator", device=CPU, explicit=result.run / "generator")
     network = load_efficientnet_lite0(CPU)
     validation = load(STYLE, validation_names(STYLE))
@@ -87,20 +67,17 @@ def main() -> None:
         "base: emoji-fluent (Fluent)": samples(
             prepare_for_inference(load_network(entry, "generator", device=CPU)), args.n
         ),
-        f"fine-tuned ({result.steps} steps, {result.train_seconds:.0f} s)": samples(
-            prepare_for_inference(tuned), args.n
-        ),
+        tuned_label(result): samples(prepare_for_inference(tuned), args.n),
     }
     rows = {
         f"reference: the {len(seen)} fine-tune images": scores(real, seen, network),
         f"reference: {len(unseen)} other OpenMoji training images": scores(real, unseen, network),
         **{name: scores(real, images, network) for name, images in generated.items()},
     }
-    stem = "finetune_fluent_openmoji" + (f"-{args.tag}" if args.tag else "")
     grid = [image for images in generated.values() for image in images[:32]] + seen[:16]
-    save_jpeg(make_grid(grid, columns=16), OUT / f"{stem}.jpg")
-    save_loss_curves(result.losses, OUT / f"{stem}_losses.jpg", title="emoji-fluent → OpenMoji, fine-tune losses")
-    print(f"fine-tune: {len(names)} OpenMoji colour images, overrides {overrides}")
+    title = "emoji-fluent → OpenMoji, fine-tune losses"
+    save_finetune_pictures("finetune_fluent_openmoji", args, make_grid(grid, columns=16), result, title)
+    print(f"fine-tune: {len(names)} OpenMoji colour images, {TAB_SETTINGS}, --set {args.set}")
     print(f"{result.steps} steps in {result.seconds:.0f} s ({args.threads} thread)")
     print(f"validation images: {len(validation)} ({STYLE}, 128 px); samples: {args.n} per generator\n")
     print("| images compared with the validation split | KID ×10³ ↓ | FID ↓ | precision ↑ | recall ↑ | SWD ×10³ ↓ |")
