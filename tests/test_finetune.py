@@ -118,6 +118,36 @@ def test_a_non_finite_loss_rolls_back_and_too_many_stop_the_run_unsaved(tmp_path
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_rollback_halves_the_learning_rate_for_the_rest_of_the_run_under_a_scheduler(tmp_path, monkeypatch):
+    from gan_demo.training import pix2pix
+
+    rates = []
+    real_step = pix2pix.Pix2PixTrainer.step
+
+    def nan_at_step_two(self):
+        rates.append(self.opt_g.param_groups[0]["lr"])
+        losses = real_step(self)
+        return {**losses, "G_L1": float("nan")} if len(rates) == 2 else losses
+
+    monkeypatch.setattr(pix2pix.Pix2PixTrainer, "step", nan_at_step_two)
+    data = {name: images(tmp_path / name, seed=i) for i, name in enumerate(("source", "target"))}
+    overrides = {"batch_size": 2, "lr": 1e-3}
+    run_finetune(
+        FineTuneSpec(family="pix2pix", folders=data, out=tmp_path / "r", steps=5, overrides=overrides), device=CPU
+    )
+    assert rates[:2] == [1e-3, 1e-3] and rates[2:] == pytest.approx([5e-4] * 3)
+
+
+def test_a_pix2pix_fine_tune_can_change_its_recipe_and_records_it(tmp_path):
+    data = {name: images(tmp_path / name, seed=i) for i, name in enumerate(("source", "target"))}
+    recipe = {"beta1": 0.9, "lambda_ssim": 10.0, "affine": True, "traced_fraction": 0.0, "vary_strokes": False}
+    spec = FineTuneSpec(
+        family="pix2pix", folders=data, out=tmp_path / "r", steps=1, overrides={"batch_size": 2, **recipe}
+    )
+    config = json.loads((run_finetune(spec, device=CPU) / "run.json").read_text())["config"]
+    assert {key: config[key] for key in recipe} == recipe
+
+
 def test_freeze_d_keeps_the_first_convolutions_still():
     from gan_demo.models import PatchDiscriminator
 

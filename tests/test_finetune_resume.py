@@ -125,20 +125,6 @@ def test_the_worker_refuses_an_estimate_while_a_job_runs_and_a_job_waits_for_an_
     assert results == [StepTiming(0.5, 3, 0.1)]
 
 
-def test_a_rollback_halves_the_rate_for_good_even_under_a_schedule(tmp_path):
-    from gan_demo.training.finetune import _restore, _snapshot
-    from gan_demo.training.pix2pix import FAMILY as PIX2PIX
-    from gan_demo.training.pix2pix import Pix2PixConfig
-    from tests.test_training import make_pairs
-
-    source, target = make_pairs(tmp_path)
-    config = Pix2PixConfig(size=32, num_downs=5, base_channels=2, disc_channels=2, batch_size=2)
-    trainer, _ = train(PIX2PIX, config, {"source": source, "target": target}, steps=10, device=CPU)
-    _restore(trainer, _snapshot(trainer))
-    trainer.step()  # the schedule steps after every update
-    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(config.lr / 2)
-
-
 def test_the_worker_shows_a_resumed_jobs_earlier_curve_first(tmp_path):
     earlier = [{"step": 1.0, "G": 2.0}, {"step": 2.0, "G": 1.5}]
 

@@ -148,6 +148,44 @@ def test_a_tiny_pix2pix_run_changes_weights_keeps_losses_finite_and_saves(tmp_pa
     torch.testing.assert_close(loaded(x), generator.eval()(x), atol=2e-2, rtol=0)  # saved as fp16
 
 
+def test_a_pix2pix_step_backpropagates_into_the_discriminator_weights_only_for_its_own_update(tmp_path):
+    source, target = make_pairs(tmp_path)
+    config = Pix2PixConfig(size=32, num_downs=5, base_channels=4, disc_channels=4, batch_size=2)
+    trainer, logs = train(pix2pix.FAMILY, config, {"source": source, "target": target}, steps=2, device=CPU)
+    gradients = []
+    next(trainer.discriminator.parameters()).register_hook(gradients.append)
+    list(logs)
+    assert len(gradients) == 2  # one per step: G's update leaves D's weights out of its backward pass
+
+
+def test_training_networks_compute_the_same_as_with_out_of_place_activations():
+    from gan_demo.models import PatchDiscriminator, ResnetGenerator, UnetGenerator
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    for network in (
+        ResnetGenerator(base_channels=4, n_blocks=2),
+        PatchDiscriminator(base_channels=4),
+        UnetGenerator(num_downs=5, base_channels=4),
+    ):
+        network.train()
+        inplace = [m for m in network.modules() if getattr(m, "inplace", False)]
+        assert inplace, type(network).__name__
+        torch.manual_seed(1)
+        out = network(x)
+        out.square().mean().backward()
+        grads = [p.grad.clone() for p in network.parameters()]
+        network.zero_grad()
+        for module in inplace:
+            module.inplace = False
+        torch.manual_seed(1)
+        again = network(x)
+        again.square().mean().backward()
+        torch.testing.assert_close(again, out)
+        for grad, p in zip(grads, network.parameters(), strict=True):
+            torch.testing.assert_close(p.grad, grad)
+
+
 def test_a_tiny_cyclegan_run_trains_both_directions(tmp_path):
     dir_a, dir_b = make_pairs(tmp_path)
     config = CycleGANConfig(size=16, base_channels=4, n_blocks=1, disc_channels=4, batch_size=2, history=3)

@@ -17,6 +17,10 @@ NORMS = ("instance", "instance_affine", "batch")
 UPSAMPLES = ("transpose", "resize")
 
 
+# Activations work in place (as the reference code's do): each follows a convolution or a norm, whose backward
+# does not need its output, so training allocates and touches less memory per step.
+
+
 def norm_layer(kind: str, channels: int) -> nn.Module:
     """'instance' (the paper's, no learnt scale), 'instance_affine', or 'batch'."""
     if kind == "instance":
@@ -37,7 +41,7 @@ class ResnetBlock(nn.Module):
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=use_bias),
             norm_layer(norm, channels),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
         ]
         if dropout:
             layers.append(nn.Dropout(0.5))
@@ -101,20 +105,20 @@ class ResnetGenerator(nn.Module, HubModel):
             nn.ReflectionPad2d(3),
             nn.Conv2d(in_channels, c, 7, bias=use_bias),
             norm_layer(norm, c),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
         ]
         for mult in (1, 2):  # downsample
             layers += [
                 nn.Conv2d(c * mult, c * mult * 2, 3, stride=2, padding=1, bias=use_bias),
                 norm_layer(norm, c * mult * 2),
-                nn.ReLU(),
+                nn.ReLU(inplace=True),
             ]
         layers += [ResnetBlock(c * 4, norm=norm, dropout=dropout, use_bias=use_bias) for _ in range(n_blocks)]
         for mult in (4, 2):  # upsample
             layers += [
                 *_upsample_layers(upsample, c * mult, c * mult // 2, bias=use_bias),
                 norm_layer(norm, c * mult // 2),
-                nn.ReLU(),
+                nn.ReLU(inplace=True),
             ]
         head = nn.Conv2d(c, out_channels, 7)
         if residual:  # start as the identity: the first fakes are the inputs themselves
@@ -164,7 +168,7 @@ class PatchDiscriminator(nn.Module, HubModel):
         super().__init__()
         use_bias = norm != "batch"
         c = base_channels
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True)]
         mult = 1
         for n in range(1, n_layers + 1):
             prev, mult = mult, min(2**n, 8)
@@ -172,7 +176,7 @@ class PatchDiscriminator(nn.Module, HubModel):
             layers += [
                 nn.Conv2d(c * prev, c * mult, 4, stride=stride, padding=1, bias=use_bias),
                 norm_layer(norm, c * mult),
-                nn.LeakyReLU(0.2),
+                nn.LeakyReLU(0.2, inplace=True),
             ]
         layers.append(nn.Conv2d(c * mult, 1, 4, stride=1, padding=1))
         self.model = nn.Sequential(*layers)

@@ -31,15 +31,17 @@ class UnetSkipBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.outermost = outermost
+        # The activations after a convolution or a concatenation work in place (that output is not needed
+        # again); the LeakyReLU on the block's input must not, since the input is also the skip connection.
         use_bias = norm != "batch"
         in_channels = in_channels or outer_channels
         down = nn.Conv2d(in_channels, inner_channels, 4, stride=2, padding=1, bias=use_bias)
         if outermost:
             up = nn.ConvTranspose2d(inner_channels * 2, outer_channels, 4, stride=2, padding=1)
-            layers = [down, inner, nn.ReLU(), up, nn.Tanh()]
+            layers = [down, inner, nn.ReLU(inplace=True), up, nn.Tanh()]
         elif inner is None:  # innermost: the 1×1 bottleneck has no norm
             up = nn.ConvTranspose2d(inner_channels, outer_channels, 4, stride=2, padding=1, bias=use_bias)
-            layers = [nn.LeakyReLU(0.2), down, nn.ReLU(), up, norm_layer(norm, outer_channels)]
+            layers = [nn.LeakyReLU(0.2), down, nn.ReLU(inplace=True), up, norm_layer(norm, outer_channels)]
         else:
             up = nn.ConvTranspose2d(inner_channels * 2, outer_channels, 4, stride=2, padding=1, bias=use_bias)
             layers = [
@@ -47,7 +49,7 @@ class UnetSkipBlock(nn.Module):
                 down,
                 norm_layer(norm, inner_channels),
                 inner,
-                nn.ReLU(),
+                nn.ReLU(inplace=True),
                 up,
                 norm_layer(norm, outer_channels),
             ]

@@ -44,7 +44,21 @@ from gan_demo.training.precision import use_precision
 from gan_demo.training.record import ModelCard, model_block, run_record
 from gan_demo.training.run_lock import one_writer
 
-TUNABLE = ("lr", "batch_size", "augment", "ema", "seed", "lambda_l1", "lambda_cycle", "lambda_identity")
+TUNABLE = (  # config fields a fine-tune may change: the recipe, never the architecture
+    "lr",
+    "batch_size",
+    "augment",
+    "ema",
+    "seed",
+    "lambda_l1",
+    "lambda_cycle",
+    "lambda_identity",
+    "beta1",  # pix2pix without a discriminator trains better with Adam's usual 0.9 than GANs' 0.5
+    "lambda_ssim",
+    "affine",  # pix2pix augmentations of the base's recipe, which may not suit the new pairs
+    "traced_fraction",
+    "vary_strokes",
+)
 MAX_ROLLBACKS = 3  # non-finite losses in a row, each met by a rollback, before the run gives up
 SNAPSHOT_EVERY = 25  # steps between in-memory copies of the last good weights
 
@@ -152,6 +166,11 @@ def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
 
 def _snapshot(trainer: Trainer) -> dict[str, dict[str, torch.Tensor]]:
     return {role: copy.deepcopy(net.state_dict()) for role, net in trainer.networks().items()}
+
+
+def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
+    values = [v for value in vars(trainer).values() for v in (value if isinstance(value, list | tuple) else [value])]
+    return [value for value in values if isinstance(value, torch.optim.lr_scheduler.LRScheduler)]
 
 
 def _restore(trainer: Trainer, snapshot: dict[str, dict[str, torch.Tensor]]) -> None:

@@ -100,6 +100,7 @@ class Pix2PixTrainer(Trainer):
         return {name: value.item() for name, value in {**d_terms, **g_terms}.items()}
 
     def _discriminator_step(self, source: torch.Tensor, target: torch.Tensor, fake: torch.Tensor) -> dict:
+        self.discriminator.requires_grad_(True)
         d_terms = discriminator_terms(
             self.discriminator(torch.cat([source, target], 1)),
             self.discriminator(torch.cat([source, fake.detach()], 1)),
@@ -114,6 +115,7 @@ class Pix2PixTrainer(Trainer):
         config = self.config
         if config.lambda_gan <= 0:  # no discriminator: pix2pix's L1 term alone
             return {"G_L1": config.lambda_l1 * F.l1_loss(fake, target)}
+        self.discriminator.requires_grad_(False)  # G's step needs no gradients for D's weights
         terms = pix2pix_generator_terms(
             self.discriminator(torch.cat([source, fake], 1)),
             fake,
