@@ -13,7 +13,6 @@ import torch
 
 from gan_demo.training.checkpoints import read_resume
 from gan_demo.training.estimate import StepTiming, measure_steps
-from gan_demo.training.family import train
 from gan_demo.training.finetune import FineTuneFailed, FineTuneSpec, Update, run_finetune
 from gan_demo.training.worker import TrainingWorker
 from tests.test_finetune import emoji_fluent_spec, images, wait_for
