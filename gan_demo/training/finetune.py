@@ -168,11 +168,6 @@ def _snapshot(trainer: Trainer) -> dict[str, dict[str, torch.Tensor]]:
     return {role: copy.deepcopy(net.state_dict()) for role, net in trainer.networks().items()}
 
 
-def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
-    values = [v for value in vars(trainer).values() for v in (value if isinstance(value, list | tuple) else [value])]
-    return [value for value in values if isinstance(value, torch.optim.lr_scheduler.LRScheduler)]
-
-
 def _restore(trainer: Trainer, snapshot: dict[str, dict[str, torch.Tensor]]) -> None:
     for role, network in trainer.networks().items():
         network.load_state_dict(snapshot[role])
