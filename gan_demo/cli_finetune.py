@@ -17,6 +17,7 @@ FOLDER_FLAGS = {  # family → (its data folders, in order) ← (the command's f
     "gan": {"images": "data"},
     "pix2pix": {"source": "data", "target": "target"},
     "cyclegan": {"domain_a": "data", "domain_b": "data_b"},
+    "stargan": {"domains": "data"},  # one subfolder per domain
 }
 
 
@@ -24,10 +25,15 @@ HELP = "fine-tune a model on your own images (a run folder that is a model)"
 
 
 def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
-    parser.add_argument("family", choices=tuple(FOLDER_FLAGS), help="gan (sampling), pix2pix (sketch), cyclegan")
+    parser.add_argument(
+        "family", choices=tuple(FOLDER_FLAGS), help="gan (sampling), pix2pix (sketch), cyclegan, stargan (styles)"
+    )
     parser.add_argument("--from", dest="base", default=None, help="registry key or run folder to start from")
     parser.add_argument(
-        "--data", type=Path, required=True, help="folder or .zip: images (gan), inputs (pix2pix) or domain A"
+        "--data",
+        type=Path,
+        required=True,
+        help="folder or .zip: images (gan), inputs (pix2pix), domain A (cyclegan), one subfolder per domain (stargan)",
     )
     parser.add_argument("--target", type=Path, default=None, help="pix2pix: outputs with the same file names")
     parser.add_argument("--data-b", type=Path, default=None, help="cyclegan: domain B images (folder or .zip)")
@@ -59,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from gan_demo.registry import Registry
     from gan_demo.training import distributed
     from gan_demo.training.families import get_family
-    from gan_demo.training.finetune import base_config, base_run_folder, folder_problem, run_finetune
+    from gan_demo.training.finetune import base_config, base_domains, base_run_folder, folder_problem, run_finetune
 
     family = get_family(args.family)
     uploads = [_upload(args, flag) for flag in FOLDER_FLAGS[args.family].values()]
@@ -74,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{', '.join(missing)}: no such folder or .zip", EXIT_USAGE)
     batch_size = base_config(family, args.resume or base, _overrides(args)).batch_size
     with distributed.session(select_device(args.device)) as session, tempfile.TemporaryDirectory() as work:
-        folders = _training_folders(args, uploads, Path(work), batch_size=batch_size, say=session.is_main)
+        say, domains = session.is_main, base_domains(args.resume or base)  # stargan: the base's domains
+        folders = _training_folders(args, uploads, Path(work), batch_size=batch_size, say=say, domains=domains)
         if args.check:
             return 0
         bar = ProgressLine(quiet=not session.is_main)  # rank 0 alone reports (and writes)
@@ -109,13 +116,15 @@ def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: l
     )
 
 
-def _training_folders(args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int, say: bool):
+def _training_folders(
+    args: argparse.Namespace, uploads: list[Path], work: Path, *, batch_size: int, say: bool, domains: list | None
+):
     """The uploads checked as the Fine-tune tab checks them (a folder or a .zip, each file through the safe
     loader), written as training folders under `work`; the report is one line on stderr (from the process
     that `say`s) when files were skipped or with --check."""
     from gan_demo.training.finetune_data import batch_too_large, uploads_for
 
-    report = uploads_for(args.family, uploads[:1], uploads[1:], work)
+    report = uploads_for(args.family, uploads[:1], uploads[1:], work, domains=domains)
     if not report.ready:
         raise CliError(report.summary(), EXIT_FAILED)
     if say and (args.check or report.skipped):

@@ -77,7 +77,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {  # a valid request per endpoint, paramet
         **{"colour": "none", "steps": 1, "size": 64, "optimiser": "lbfgs", "init": "content", "coarse": False},
     },
     "/edit": {"key": "emoji-styles", "image": CAT, "frame": False, "text": "flat=1"},
-    "/finetune_check": {"family": "gan", "pairing": "names", "first": Upload("8 images"), "second": [], "augment": []},
+    "/finetune_check": {
+        "family": "gan",
+        "base": "(from scratch)",
+        "pairing": "names",
+        "first": Upload("8 images"),
+        "second": [],
+        "augment": [],
+    },
     "/finetune_start": {
         **{"family": "gan", "base": "emoji-fluent", "pairing": "names", "first": Upload("8 images"), "second": []},
         **{"name": "refused", "steps": 2, "minutes": 5, "lr": 1e-4, "batch": 2, "augment": ["color"]},
@@ -256,6 +263,7 @@ def finetune_cases() -> list[Case]:
     unpaired = "inputs: in0.png (no target with the same name)"
     shape = "inputs: in7.png (another shape than its target in7.png (48×48 against 96×48))"
     batch_16 = "8 training images, fewer than one batch of 16; lower the batch size"
+    pets = "upload.zip/cats/ (8 files) (not in a domain folder: modern/, flat/, high-contrast/)"
     zip_unsafe, zip_bomb, inputs = Upload("zip with ../ and absolute paths"), Upload("zip bomb"), Upload("8 inputs")
     # fmt: off
     return [
@@ -273,6 +281,10 @@ def finetune_cases() -> list[Case]:
             second=Upload("8 outputs, one wide")),
         tune("a pix2pix pair of two shapes (so 7 pairs)", "pix2pix", "--from", "emoji-sketch", "--data", inputs,
              "--target", Upload("8 outputs, one wide"), message=shape),
+        api("StarGAN: folders that are not the base's domains", "/finetune_start", pets, family="stargan",
+            base="emoji-styles", first=Upload("zip of cats/ and dogs/")),
+        tune("StarGAN: folders that are not the base's domains", "stargan", "--from", "emoji-styles", "--data",
+             Upload("zip of cats/ and dogs/"), message=pets),
         api("mixed sizes and modes", "/finetune_check", "8 images accepted.", outcome="accepted",
             first=Upload("8 mixed images")),
         tune("mixed sizes and modes", "gan", "--from", "emoji-fluent", "--data", Upload("8 mixed images"),

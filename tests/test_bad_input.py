@@ -83,6 +83,11 @@ SETS: dict[str, dict[str, Callable[[], bytes]]] = {  # a folder of files each ("
         "upload.zip": lambda: zipped({"../../evil.png": encoded(noise(9)), "/abs.png": encoded(noise(8)), **THREE_OK})
     },
     "zip bomb": {"upload.zip": lambda: zipped({"zeros.png": bytes(30 * 2**20), **THREE_OK})},  # 30 MB in 30 KB
+    "zip of cats/ and dogs/": {
+        "upload.zip": lambda: zipped(
+            {f"{pet}/{i}.png": encoded(noise(80 + i)) for pet in ("cats", "dogs") for i in range(8)}
+        )
+    },
 }
 
 

@@ -232,3 +232,34 @@ def test_the_cli_fine_tunes_and_the_run_folder_is_a_model_for_every_command(tmp_
     assert json.loads((run / "run.json").read_text())["finetune"]["freeze_d"] == 1
     assert main(["sample", "--model", str(run), "--n", "2", "--out", str(tmp_path / "out")]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mine-seed0-00.png", "mine-seed0-01.png"]
+
+
+def test_the_bundled_style_model_fine_tunes_on_its_own_domains_and_refuses_others(tmp_path):
+    base = ROOT / "checkpoints" / "emoji-styles"
+    names = ("modern", "flat", "high-contrast")
+    domains = {name: images(tmp_path / "d" / name, seed=i) for i, name in enumerate(names)}
+    spec = FineTuneSpec(
+        family="stargan",
+        folders={"domains": domains},
+        out=tmp_path / "runs" / "my-styles",
+        steps=2,
+        base=base,
+        overrides={"batch_size": 2},
+        preview_every=2,
+        freeze_d=2,
+    )
+    updates = []
+    folder = run_finetune(spec, device=CPU, on_update=updates.append)
+    assert updates[-1].preview.size == (6 * 128 + 7 * 2, 4 * 128 + 5 * 2)  # 2 inputs per domain, then each in all
+    assert {"G_paired", "G_rec", "D_cls"} <= set(updates[-1].losses)  # the same names match across the sets
+    assert changed(weights(base, "generator"), weights(folder, "generator"))
+    assert changed(weights(base, "discriminator"), weights(folder, "discriminator"))
+    frozen = weights(base, "discriminator")["main.0.weight"], weights(folder, "discriminator")["main.0.weight"]
+    assert torch.equal(*frozen)  # FreezeD kept the first convolution
+    entry = Registry().add_run(folder)
+    assert entry.task == "attributes" and entry.base_model == "emoji-styles"
+    assert entry.attributes == names
+    swapped = {"flat": domains["flat"], "modern": domains["modern"], "high-contrast": domains["high-contrast"]}
+    spec.folders, spec.out = {"domains": swapped}, tmp_path / "runs" / "wrong"
+    with pytest.raises(ValueError, match="translates between modern, flat, high-contrast: give one folder for each"):
+        run_finetune(spec, device=CPU)

@@ -52,7 +52,9 @@ def wait_status(client, job_id, done, seconds: float = 240.0) -> str:
 def test_a_fine_tune_runs_in_the_worker_and_its_model_samples_in_the_sample_tab(app, tmp_path):
     _, client = app
     files = upload_set(tmp_path / "set")
-    note, grid = client.predict("gan", "names", files, [], ["color", "cutout"], api_name="/finetune_check")
+    note, grid = client.predict(
+        "gan", "emoji-fluent", "names", files, [], ["color", "cutout"], api_name="/finetune_check"
+    )
     assert note.startswith("8 images accepted") and Image.open(grid).size[1] > 96 * 2  # originals + augmented row
     job_id, status = start(client, files, "tab-run", 3)
     assert job_id and ("Queued" in status or "Running" in status)
@@ -84,3 +86,30 @@ def test_the_tab_estimates_the_run_time_before_start_and_its_plot_starts_without
     assert note.startswith("**Estimate:** about ") and "s per step" in note and "120 steps take about" in note
     (plot,) = [b for b in demo.blocks.values() if isinstance(b, gr.LinePlot) and b.label == "Loss terms"]
     assert plot.value is None  # an empty frame here would leave the plot without lines (finetune_jobs.plot_value)
+
+
+def test_a_style_model_fine_tunes_on_a_zip_of_domain_folders_and_edits_in_the_stargan_tab(app, tmp_path):
+    import zipfile
+
+    _, client = app
+    archive = tmp_path / "styles.zip"
+    rng = np.random.default_rng(2)
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for domain in ("modern", "flat", "high-contrast", "pixel-art"):
+            for index in range(8):
+                path = tmp_path / f"{domain}-{index}.png"
+                Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
+                zipped.write(path, f"my-set/{domain}/e{index}.png")
+    files = [handle_file(str(archive))]
+    note, grid = client.predict("stargan", "emoji-styles", "names", files, [], [], api_name="/finetune_check")
+    assert note.startswith("accepted: 8 images in modern, 8 images in flat, 8 images in high-contrast; 1 skipped")
+    assert "styles.zip/my-set/pixel-art/ (8 files) (not in a domain folder: modern/, flat/, high-contrast/)" in note
+    assert Image.open(grid).size[1] > 96 * 3  # a row per domain
+    settings = (2, 5, 1e-4, 2, [], 1, 0.0, None)
+    job_id, _ = client.predict(
+        "stargan", "emoji-styles", "names", files, [], "my-styles", *settings, api_name="/finetune_start"
+    )
+    assert "step 2 of 2" in wait_status(client, job_id, lambda s: s.startswith("**Done**"))
+    picture = handle_file(str(tmp_path / "modern-0.png"))
+    _, made = client.predict("my-styles", picture, False, "flat=1", api_name="/edit")
+    assert made == "Made with: modern 0.00 · flat 1.00 · high-contrast 0.00"

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_demo.training.datasets import IMAGES, PAIRS, UNPAIRED
+from gan_demo.training.datasets import DOMAINS, IMAGES, PAIRS, UNPAIRED
 from gan_demo.training.upload_pairs import pairs_from_named, pairs_from_photos, pairs_from_side_by_side
 from gan_demo.training.uploads import (
     UploadLimits,
+    domains_from_uploads,
     images_from_uploads,
     preview_paths,
     unique_name,
@@ -227,6 +228,44 @@ def test_unpaired_sets_are_collected_separately_and_named_in_messages(tmp_path):
     assert report.problem == "fine-tuning needs at least 2 images in each of A and B; got 2 and 1"
     assert str(report.skipped[0]).startswith("B: x.txt (not a supported image")
     assert tuple(len(s) for s in UNPAIRED.load(report.folders, size=8, split=None, min_count=1).sets) == (2, 1)
+
+
+def test_domains_are_the_folders_of_a_zip_in_the_base_models_order(tmp_path):
+    members = {
+        f"set/{domain}/{n}.png": png_bytes(noise(i))
+        for i, (domain, n) in enumerate(
+            [
+                ("Flat", "smile"),
+                ("Flat", "heart"),
+                ("modern", "smile"),
+                ("modern", "cat"),
+                ("faces", "x"),
+                ("faces", "y"),
+            ]
+        )
+    }
+    archive = make_zip(tmp_path / "set.zip", {**members, "loose.png": png_bytes(noise(9))})
+    report = domains_from_uploads([archive], tmp_path / "w", domains=["modern", "flat"], limits=SMALL, min_count=2)
+    assert report.kind == "domains" and list(report.folders["domains"]) == ["modern", "flat"]  # the base's order
+    assert [path.name for path in report.files["flat"]] == ["smile.png", "heart.png"]  # names kept: same subject
+    assert reasons(report) == {
+        "set.zip/set/faces/ (2 files)": "not in a domain folder: modern/, flat/",
+        "set.zip/ (1 file)": "not in a domain folder: modern/, flat/",
+    }
+    data = DOMAINS.load(report.folders, size=8, split=None, min_count=1)
+    assert data.summary["domains"] == ["modern", "flat"] and data.names == (("cat", "smile"), ("heart", "smile"))
+    assert report.ready and report.summary().startswith("accepted: 2 images in modern, 2 images in flat; 2 skipped")
+
+
+def test_one_zip_per_domain_and_the_missing_domains_are_named(tmp_path):
+    flat = make_zip(tmp_path / "flat.zip", {f"{n}.png": png_bytes(noise(n)) for n in range(3)})
+    report = domains_from_uploads([flat], tmp_path / "w", domains=["modern", "flat"], limits=SMALL, min_count=2)
+    assert report.problem == "fine-tuning needs at least 2 images in each domain; got 0 in modern, 3 in flat"
+    alone = domains_from_uploads([flat], tmp_path / "w2", limits=SMALL, min_count=2)  # from scratch: any names
+    assert alone.problem == "a multi-domain model needs at least two domain folders (found only flat)"
+    modern = write_images(tmp_path / "up" / "modern", ["a.png", "b.png"])  # a folder given on the command line
+    both = domains_from_uploads([flat, tmp_path / "up"], tmp_path / "w3", limits=SMALL, min_count=2)
+    assert both.ready and list(both.folders["domains"]) == ["flat", "modern"] and len(modern) == 2
 
 
 def test_pairs_by_name_match_stems_ignoring_case_and_extension(tmp_path):

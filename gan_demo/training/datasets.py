@@ -11,7 +11,7 @@ Each image is held in memory as uint8 [3, size, size]; held-out names of a split
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,10 @@ class DataKind:
 
 
 def named_folders(specs: Any) -> dict[str, Path]:
-    """`NAME=DIR` (or a bare DIR, named by its folder name) for each folder, in order; names must differ."""
+    """`NAME=DIR` (or a bare DIR, named by its folder name) for each folder, in order, or a mapping of names
+    to folders; names must differ."""
+    if isinstance(specs, Mapping):
+        return {str(name): Path(folder) for name, folder in specs.items()}
     specs = [specs] if isinstance(specs, str | Path) else list(specs)
     named: dict[str, Path] = {}
     for spec in specs:

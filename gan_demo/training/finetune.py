@@ -69,7 +69,7 @@ class FineTuneFailed(RuntimeError):
 
 @dataclass
 class FineTuneSpec:
-    family: str  # "gan", "pix2pix" or "cyclegan"
+    family: str  # "gan", "pix2pix", "cyclegan" or "stargan"
     folders: dict[str, Path]  # the family's data folders by name (see training/datasets.py)
     out: Path  # the run folder to write; its name becomes the model's key
     steps: int  # optimisation steps at most
@@ -194,9 +194,36 @@ def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.I
     if family.task == "sample":
         z = torch.randn(count, network.latent_dim, generator=torch.Generator().manual_seed(0))
         return make_grid(from_signed_unit(network(z.to(trainer.device))), columns=(count + 1) // 2)
+    if family.task == "attributes":  # a few inputs of each domain, then each of them in every domain
+        sets = trainer.data.sets
+        source = torch.cat([uint8_to_signed(images[: max(1, count // len(sets))]) for images in sets])
+        labels = torch.eye(len(sets), device=trainer.device)
+        rows = [network(source.to(trainer.device), label.expand(len(source), -1)) for label in labels]
+        return make_grid(
+            [*from_signed_unit(source), *(image for row in rows for image in from_signed_unit(row))],
+            columns=len(source),
+        )
     source = uint8_to_signed(trainer.data.sets[0][:count])
     outputs = from_signed_unit(network(source.to(trainer.device)))
     return make_grid(from_signed_unit(source) + outputs, columns=len(outputs))
+
+
+def base_domains(base: Path | None) -> list[str] | None:
+    """The label names (domains, in order) of a multi-domain base run; None for other bases or none."""
+    record_path = Path(base) / RUN_RECORD if base is not None else None
+    if record_path is None or not record_path.is_file():
+        return None
+    return (json.loads(record_path.read_text()).get("model") or {}).get("attributes")
+
+
+def _check_domains(base: Path | None, data_domains: list[str] | None) -> None:
+    """A multi-domain base is fine-tuned on its own domains, in its order (its label vector's meaning)."""
+    known = base_domains(base)
+    if known and data_domains is not None and list(data_domains) != list(known):
+        raise ValueError(
+            f"{base} translates between {', '.join(known)}: give one folder for each of them, in that order "
+            f"(got {', '.join(data_domains)})"
+        )
 
 
 @dataclass
@@ -225,6 +252,7 @@ def prepare_run(spec: FineTuneSpec, device: torch.device) -> PreparedRun:
     if resumed is not None:
         resumed.check(family, config)
     data = family.data.load(spec.folders, size=config.size, split=None, min_count=min(config.batch_size, 2))
+    _check_domains(base, data.summary.get("domains"))
     session = distributed.current()  # under torchrun: this process's share of the data, averaged steps
     trainer = family.build(config, session.shard(data, batch_size=config.batch_size), steps=spec.steps, device=device)
     if resumed is None and base is not None:
@@ -235,7 +263,7 @@ def prepare_run(spec: FineTuneSpec, device: torch.device) -> PreparedRun:
         trainer.load_training_state(resumed.trainer, streams=session.is_main)
     if freeze_d:
         for role, network in trainer.networks().items():
-            if role not in trainer.inference_roles and "disc" in role:
+            if role.startswith("disc"):  # discriminator, disc_a, disc_b (StarGAN's is an inference role too)
                 freeze_early_convolutions(network, freeze_d)
     return PreparedRun(family, config, trainer, base, freeze_d, precision, resumed)
 

@@ -13,7 +13,13 @@ from gan_demo.tensors import from_signed_unit, image_to_uint8, uint8_to_signed
 from gan_demo.training.augment import diff_augment
 from gan_demo.training.data import batch_problem
 from gan_demo.training.upload_pairs import pairs_from_named, pairs_from_photos, pairs_from_side_by_side
-from gan_demo.training.uploads import UploadReport, images_from_uploads, preview_paths, unpaired_from_uploads
+from gan_demo.training.uploads import (
+    UploadReport,
+    domains_from_uploads,
+    images_from_uploads,
+    preview_paths,
+    unpaired_from_uploads,
+)
 
 PAIRINGS = {  # pix2pix: how the uploads make (input, output) pairs
     "names": "two sets, matched by file name (inputs in the first, outputs in the second)",
@@ -30,8 +36,11 @@ def uploads_for(
     work_dir: Path,
     *,
     pairing: str = "names",  # pix2pix only: a key of PAIRINGS
+    domains: Sequence[str] | None = None,  # stargan only: the base model's domains (None: from scratch)
 ) -> UploadReport:
     """The training folders (and the report of what was used or skipped) for one family's uploads."""
+    if family == "stargan":
+        return domains_from_uploads([*first, *second], work_dir, domains=domains)
     if family == "gan":
         return images_from_uploads(first, work_dir)
     if family == "cyclegan":
@@ -49,8 +58,9 @@ def uploads_for(
 
 def batch_too_large(report: UploadReport, batch_size: int) -> str:
     """Why one batch of `batch_size` cannot be drawn from these uploads ("" when it can): images and pairs
-    are drawn without repeats, so the set must hold a batch; unpaired domains are drawn with replacement."""
-    return "" if report.kind == "unpaired" else batch_problem(report.count, batch_size)
+    are drawn without repeats, so the set must hold a batch; unpaired and named domains are drawn with
+    replacement."""
+    return "" if report.kind in ("unpaired", "domains") else batch_problem(report.count, batch_size)
 
 
 def _tensor(paths: list[Path]) -> torch.Tensor:

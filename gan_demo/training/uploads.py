@@ -3,7 +3,8 @@
 Every file goes through the one safe loader (`gan_demo.imaging.load_image`); what cannot be used is listed by
 name with a reason, never silently dropped and never fatal. Accepted images are written as RGB PNGs no larger
 than the working size, under names of our own. Caps bound the work one upload can cause: images and decoded
-pixels per set, files and uncompressed bytes per zip. Pairs for pix2pix are built in `upload_pairs`.
+pixels per set, files and uncompressed bytes per zip. Pairs for pix2pix are built in `upload_pairs`; the
+domains of a multi-domain model (StarGAN) are the folders of the upload (`domains_from_uploads`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
@@ -78,8 +79,8 @@ Writer = Callable[[Image.Image, str], str | None]
 class UploadReport:
     """The result of turning uploads into training folders; `folders` is what `DataKind.load` takes."""
 
-    kind: str  # "images", "pairs" or "unpaired": the DataKind the folders are for
-    folders: dict[str, Path]  # DataKind folder name -> folder of PNGs
+    kind: str  # "images", "pairs", "unpaired" or "domains": the DataKind the folders are for
+    folders: dict[str, Path | dict[str, Path]]  # DataKind folder name -> folder of PNGs (domains: name -> folder)
     files: dict[str, tuple[Path, ...]]  # the same keys -> PNGs written, in upload order (paired by position)
     accepted: tuple[str, ...]  # upload names used (for pairs, the input's name)
     skipped: tuple[Skipped, ...]  # everything not used, by name, with the reason
@@ -89,17 +90,22 @@ class UploadReport:
 
     @property
     def count(self) -> int:
-        """Images (one set), pairs, or the smaller of the two unpaired domains."""
+        """Images (one set), pairs, or the smallest of the unpaired domains or of the named domains."""
         return min((len(files) for files in self.files.values()), default=0)
 
     @property
     def problem(self) -> str:
         """Why these folders cannot be trained on yet ("" when they can)."""
+        if self.kind == "domains" and len(self.files) < 2:
+            found = f" (found only {', '.join(self.files)})" if self.files else ""
+            return f"a multi-domain model needs at least two domain folders{found}"
         if self.count >= self.min_count:
             return ""
         got = " and ".join(str(len(files)) for files in self.files.values())
-        unit = {"pairs": "pairs", "unpaired": "images in each of A and B"}.get(self.kind, "images")
-        return f"fine-tuning needs at least {self.min_count} {unit}; got {got}"
+        units = {"pairs": "pairs", "unpaired": "images in each of A and B", "domains": "images in each domain"}
+        if self.kind == "domains":
+            got = ", ".join(f"{len(files)} in {name}" for name, files in self.files.items()) or "no domain folders"
+        return f"fine-tuning needs at least {self.min_count} {units.get(self.kind, 'images')}; got {got}"
 
     @property
     def ready(self) -> bool:
@@ -112,6 +118,8 @@ class UploadReport:
             text = f"{_plural(sizes['source'], 'pair')} accepted"
         elif self.kind == "unpaired":
             text = f"{_plural(sizes['domain_a'], 'image')} in A and {sizes['domain_b']} in B accepted"
+        elif self.kind == "domains":
+            text = "accepted: " + (", ".join(f"{_plural(n, 'image')} in {name}" for name, n in sizes.items()) or "none")
         else:
             text = f"{_plural(sum(sizes.values()), 'image')} accepted"
         if self.skipped:
@@ -149,6 +157,73 @@ def unpaired_from_uploads(
         sets[key] = (folder, collect(uploads, limits=limits, write=png_writer(folder, limits.work_size), group=label))
     both = merge(*(got for _, got in sets.values()))
     return report_from("unpaired", sets, both, min_count=min_count)
+
+
+def domains_from_uploads(
+    uploads: Sequence[Upload],
+    work_dir: Path,
+    *,
+    domains: Sequence[str] | None = None,  # the names a base model knows, in its label order; None: any
+    limits: UploadLimits = UploadLimits(),  # applied to each domain on its own
+    min_count: int = MIN_IMAGES,  # per domain
+) -> UploadReport:
+    """One folder per domain (for StarGAN), named by the folder that holds each image in the upload.
+
+    `modern/smile.png` and `flat/smile.png` (in a .zip, or under a folder given on the command line) are
+    the same subject in two domains; a wrapping folder (`set/modern/smile.png`) does not matter, and the
+    images at the top of `flat.zip` are in `flat`. A loose image, or one in a folder that is not one of
+    `domains`, is skipped with the reason. The report's one folder entry maps each domain to its folder,
+    in `domains`' order (else sorted); a domain of `domains` that the upload lacks is there, empty.
+    """
+    known = {name.casefold(): name for name in domains or ()}
+    where = ", ".join(f"{name}/" for name in known.values())
+    budget = ZipBudget(limits.max_zip_bytes)  # all the zips of the upload together
+    sets: dict[str, tuple[Path, _Collector]] = {}
+    skipped: list[Skipped] = []
+
+    def domain_set(name: str) -> tuple[Path, _Collector]:
+        if name not in sets:
+            folder = fresh_folder(Path(work_dir) / "domains" / unique_name(name, set(), suffix=""))
+            sets[name] = folder, _Collector(limits, png_writer(folder, limits.work_size))
+        return sets[name]
+
+    outside: dict[str, int] = {}  # folder (or loose file) → files in no domain folder, listed once each
+    for entry in _entries(uploads, limits, budget):
+        if isinstance(entry, Skipped):
+            skipped.append(entry)
+            continue
+        name = _domain_of(entry.label)
+        if known and name:
+            name = known.get(name.casefold(), "")
+        if not name:
+            place = str(PurePosixPath(entry.label).parent) + "/" if "/" in entry.label else entry.label
+            outside[place] = outside.get(place, 0) + 1
+            continue
+        collector = domain_set(name)[1]
+        outcome = collector.accept(entry)
+        if isinstance(outcome, Accepted):
+            collector.got.accepted.append(outcome)
+        else:
+            collector.got.skipped.append(Skipped(entry.label, outcome, name))
+    for name in known.values():
+        domain_set(name)
+    reason = f"not in a domain folder: {where or 'put each domain in a folder named after it'}"
+    for place, count in outside.items():
+        skipped.append(Skipped(f"{place} ({_plural(count, 'file')})" if place.endswith("/") else place, reason))
+    ordered = {name: (sets[name][0], sets[name][1].got) for name in (list(known.values()) or sorted(sets))}
+    totals = merge(Collected(skipped=skipped, bytes_read=budget.read), *(got for _, got in ordered.values()))
+    report = report_from("domains", ordered, totals, min_count=min_count)
+    return replace(report, folders={"domains": {name: folder for name, (folder, _) in ordered.items()}})
+
+
+def _domain_of(label: str) -> str:
+    """The domain an upload's image is in: its folder (`set.zip/x/modern/a.png`, or `modern/a.png` under a
+    folder given on the command line), or the zip's name for an image at its top (`flat.zip/a.png`)."""
+    parts = PurePosixPath(label.replace("\\", "/")).parts
+    if len(parts) < 2:
+        return ""  # a loose file
+    folder = parts[-2]
+    return folder[: -len(".zip")] if len(parts) == 2 and folder.lower().endswith(".zip") else folder
 
 
 def preview_paths(report: UploadReport, n: int = 8) -> dict[str, list[Path]]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from gan_demo.store import ModelStore
 from gan_demo.training.families import get_family
-from gan_demo.training.finetune import FineTuneSpec, base_run_folder, folder_problem
+from gan_demo.training.finetune import FineTuneSpec, base_domains, base_run_folder, folder_problem
 from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
 from gan_demo.training.loop import remove_run
 from gan_demo.training.record import ModelCard
@@ -27,6 +27,7 @@ FAMILIES = {  # family → (label, first upload's label, second upload's label o
     "gan": ("Random samples (GAN)", "Training images (files or a .zip)", None),
     "pix2pix": ("Sketch → image (pix2pix)", "Inputs, e.g. line art (files or a .zip)", "Outputs, same file names"),
     "cyclegan": ("Two-way style (CycleGAN)", "Domain A images (files or a .zip)", "Domain B images"),
+    "stargan": ("Style sliders (StarGAN)", "One .zip per domain, or one .zip with a folder per domain", None),
 }
 SCRATCH = "(from scratch)"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -103,30 +104,47 @@ class FineTuneHandlers:
         self.store, self.worker, self.runs_dir = store, worker, runs_dir
 
     def family_changed(self, family):
-        _, first_label, second_label = FAMILIES[family]
+        _, _, second_label = FAMILIES[family]
         choices = base_choices(self.store, family)
         return (
             gr.Dropdown(choices=choices, value=choices[0][1]),
             gr.Radio(visible=family == "pix2pix"),
-            gr.File(label=first_label),
+            self.base_changed(family, choices[0][1]),
             gr.File(label=second_label or "", visible=second_label is not None),
             gr.CheckboxGroup(visible=family == "gan"),
         )
 
+    def base_changed(self, family, base):
+        """The first upload's label; for a multi-domain base it names the domain folders it needs."""
+        label = FAMILIES[family][1]
+        if family == "stargan" and (domains := self._domains(family, base)):
+            label = f"One .zip per domain, or one .zip with a folder per domain: {', '.join(domains)}"
+        return gr.File(label=label)
+
+    def _domains(self, family, base) -> list[str] | None:
+        """The domains a StarGAN base was trained on (its uploads must be those), None otherwise."""
+        if family != "stargan" or not base or base == SCRATCH:
+            return None
+        try:
+            return base_domains(self._base_folder(family, base))
+        except gr.Error:
+            return None
+
     def pairing_changed(self, family, pairing):
         return gr.File(visible=FAMILIES[family][2] is not None and not (family == "pix2pix" and pairing != "names"))
 
-    def check_data(self, family, pairing, first, second, augment, progress=gr.Progress()):
+    def check_data(self, family, base, pairing, first, second, augment, progress=gr.Progress()):
         progress(0.1, desc="Reading the uploads…")
-        report = self._prepare(family, pairing, first, second)
+        report = self._prepare(family, base, pairing, first, second)
         grid = data_preview(report, augment=",".join(augment or []) if family == "gan" else "")
         return report.summary(), grid
 
-    def _prepare(self, family, pairing, first, second) -> UploadReport:
+    def _prepare(self, family, base, pairing, first, second) -> UploadReport:
         if not first:
             raise gr.Error("Upload some training images first.", title="No data")
         work = _upload_folder(self.runs_dir / ".uploads")
-        return uploads_for(family, list(first), list(second or []), work, pairing=pairing)
+        domains = self._domains(family, base)
+        return uploads_for(family, list(first), list(second or []), work, pairing=pairing, domains=domains)
 
     def _refuse_to_start(self, name, job_id) -> None:
         if (job := self.worker.get(job_id)) is not None and job.state in ACTIVE:
@@ -140,7 +158,7 @@ class FineTuneHandlers:
 
     def _spec(self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema):
         base_folder = self._base_folder(family, base)
-        report = self._prepare(family, pairing, first, second)
+        report = self._prepare(family, base, pairing, first, second)
         if not report.ready:
             raise gr.Error(report.summary(), title="Not enough data")
         if problem := batch_too_large(report, int(batch)):

@@ -169,7 +169,8 @@ def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
         queue=False,
         api_visibility="private",
     )
-    data = [ui.family, ui.pairing, ui.first, ui.second, ui.augment]
+    ui.base.change(handlers.base_changed, [ui.family, ui.base], ui.first, queue=False, api_visibility="private")
+    data = [ui.family, ui.base, ui.pairing, ui.first, ui.second, ui.augment]
     ui.check.click(user_errors(handlers.check_data), data, [ui.data_note, ui.data_grid], api_name="finetune_check")
     choices = [ui.family, ui.base, ui.pairing, ui.first, ui.second]
     settings = [ui.steps, ui.minutes, ui.lr, ui.batch, ui.augment, ui.freeze, ui.ema]
