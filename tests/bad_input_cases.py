@@ -90,6 +90,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {  # a valid request per endpoint, paramet
         **{"name": "refused", "steps": 2, "minutes": 5, "lr": 1e-4, "batch": 2, "augment": ["color"]},
         **{"freeze": 1, "ema": 0.9, "job_id": None},
     },
+    "/finetune_resume": {
+        **{"key": "no-such-run", "pairing": "names", "first": Upload("8 images"), "second": []},
+        **{"steps": 4, "minutes": 5, "job_id": None},
+    },
     "/gradio_api/upload": {"files": None},
 }
 STYLIZE_CLI = ("--content", CAT, "--steps", "1", "--size", "64")  # with --style and --out: a valid request
@@ -309,6 +313,8 @@ def finetune_cases() -> list[Case]:
         tune("NaN learning rate", "gan", "--data", Upload("8 images"), "--lr", "nan",
              message="--lr must be a positive number, got nan", code=2),
         api("a name that is not a key", "/finetune_start", "Give the new model a name", name="../x"),
+        api("resume a run that is not listed", "/finetune_resume", "Choose one of your runs to resume"),
+        api("resume a path instead of a run", "/finetune_resume", "Choose one of your runs to resume", key="../.."),
         api("the name of a bundled model", "/finetune_start", "already a model called 'emoji-fluent'",
             name="emoji-fluent"),
         # last: a job runs while these rows are sent (the test starts it before the first, stops it after the last)

@@ -113,3 +113,24 @@ def test_a_style_model_fine_tunes_on_a_zip_of_domain_folders_and_edits_in_the_st
     picture = handle_file(str(tmp_path / "modern-0.png"))
     _, made = client.predict("my-styles", picture, False, "flat=1", api_name="/edit")
     assert made == "Made with: modern 0.00 · flat 1.00 · high-contrast 0.00"
+
+
+def test_a_saved_run_resumes_from_the_tab_to_more_steps_and_not_to_fewer(app, tmp_path):
+    import json
+
+    import pytest
+
+    _, client = app
+    files = upload_set(tmp_path / "set")
+    job_id, _ = start(client, files, "resumable", 2)
+    wait_status(client, job_id, lambda s: s.startswith("**Done**"))
+    resume = ("resumable", "names", files, [])
+    job_id, status = client.predict(*resume, 4, 5, job_id, api_name="/finetune_resume")
+    assert "Queued" in status or "Running" in status
+    assert "step 4 of 4" in wait_status(client, job_id, lambda s: s.startswith("**Done**"))
+    record = json.loads((app[0].test_runs_dir / "resumable" / "run.json").read_text())
+    assert record["steps"] == 4 and record["resumed_at"] == [2]
+    with pytest.raises(Exception, match="resumable is already at step 4; set Steps above that to go on"):
+        client.predict(*resume, 4, 5, job_id, api_name="/finetune_resume")
+    with pytest.raises(Exception, match="Choose one of your runs to resume"):
+        client.predict(None, "names", files, [], 6, 5, None, api_name="/finetune_resume")

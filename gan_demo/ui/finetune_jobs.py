@@ -15,6 +15,7 @@ import gradio as gr
 import pandas as pd
 
 from gan_demo.store import ModelStore
+from gan_demo.training.checkpoints import read_resume
 from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_domains, base_run_folder, folder_problem
 from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
@@ -122,9 +123,11 @@ class FineTuneHandlers:
         return gr.File(label=label)
 
     def _domains(self, family, base) -> list[str] | None:
-        """The domains a StarGAN base was trained on (its uploads must be those), None otherwise."""
+        """The domains a StarGAN base (or a run being resumed) knows: its uploads must be those; else None."""
         if family != "stargan" or not base or base == SCRATCH:
             return None
+        if (self.runs_dir / base / "run.json").is_file():
+            return base_domains(self.runs_dir / base)
         try:
             return base_domains(self._base_folder(family, base))
         except gr.Error:
@@ -212,6 +215,35 @@ class FineTuneHandlers:
         active = (job is not None and job.state in ACTIVE) or redraw
         return status_text, frame, image, id(preview), plotted, gr.Timer(active=active)
 
+    def resume(self, key, pairing, first, second, steps, minutes, job_id):
+        """Go on with a saved run to `steps` steps in all, on the data uploaded above, with its own settings."""
+        folder = self._run_folder(key, "resume")
+        if (job := self.worker.get(job_id)) is not None and job.state in ACTIVE:
+            raise gr.Error("Your previous job is still running; stop it first.", title="One job at a time")
+        if self.worker.writing(folder):
+            raise gr.Error("That run is still training.", title="Still training")
+        try:
+            done = read_resume(folder)
+        except ValueError as error:
+            raise gr.Error(str(error), title="Cannot resume") from None
+        if done.step >= int(steps):
+            raise gr.Error(
+                f"{key} is already at step {done.step}; set Steps above that to go on.", title="Nothing to do"
+            )
+        report = self._prepare(done.family, key, pairing, first, second)
+        if not report.ready:
+            raise gr.Error(report.summary(), title="Not enough data")
+        spec = FineTuneSpec(
+            family=done.family,
+            folders=report.folders,
+            out=folder,
+            steps=int(steps),
+            minutes=float(minutes),
+            resume=folder,
+        )
+        job = self.worker.submit(spec)
+        return job.id, status_markdown(job, self.worker.position(job))
+
     def stop(self, job_id):
         if not self.worker.stop(job_id):
             raise gr.Error("There is no running job to stop.", title="Nothing to stop")
@@ -221,10 +253,14 @@ class FineTuneHandlers:
         keys = run_keys(self.runs_dir)
         return gr.Dropdown(choices=keys, value=keys[0] if keys else None)
 
+    def _run_folder(self, key, doing: str) -> Path:
+        """The folder of one of the runs listed under runs_dir, by its key (never a path a client sent)."""
+        if not key or key not in run_keys(self.runs_dir):
+            raise gr.Error(f"Choose one of your runs to {doing}.", title="No run chosen")
+        return self.runs_dir / key
+
     def delete(self, key):
-        folder = self.runs_dir / (key or "")
-        if not key or not (folder / "run.json").is_file():
-            raise gr.Error("Choose one of your runs to delete.", title="No run chosen")
+        folder = self._run_folder(key, "delete")
         if self.worker.writing(folder):
             raise gr.Error("That run is still training; stop it first.", title="Still training")
         remove_run(folder)

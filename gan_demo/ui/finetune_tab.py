@@ -147,12 +147,20 @@ def _job_column(runs_dir: Path) -> SimpleNamespace:
         label="Preview (fixed seeds, or the first inputs translated)", type="pil", interactive=False, height=320
     )
     with gr.Accordion("Your runs", open=False):
-        runs = gr.Dropdown(
-            run_keys(runs_dir), label="Saved runs", info="Fine-tuned models saved in this app's runs folder."
+        runs = gr.Dropdown(  # custom values: runs saved after the page was built (checked against the folder)
+            run_keys(runs_dir),
+            allow_custom_value=True,
+            label="Saved runs",
+            info="Fine-tuned models saved in this app's runs folder.",
         )
-        delete_button = gr.Button("Delete this run", variant="stop", size="sm")
-        runs_note = gr.Markdown()
-    return named(locals(), "status plot preview runs delete_button runs_note")
+        with gr.Row():
+            resume_button = gr.Button("Resume this run", size="sm")
+            delete_button = gr.Button("Delete this run", variant="stop", size="sm")
+        runs_note = gr.Markdown(
+            "<small>Resume goes on to the **Steps** set above (in all) on the data uploaded on the left, "
+            "with the run's own settings, from its last save.</small>"
+        )
+    return named(locals(), "status plot preview runs resume_button delete_button runs_note")
 
 
 def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
@@ -182,6 +190,12 @@ def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
         [*choices, ui.name, *settings, ui.job_id],
         [ui.job_id, ui.status],
         api_name="finetune_start",
+    ).success(lambda: gr.Timer(active=True), outputs=ui.timer, queue=False, api_visibility="private")
+    ui.resume_button.click(
+        user_errors(handlers.resume),
+        [ui.runs, ui.pairing, ui.first, ui.second, ui.steps, ui.minutes, ui.job_id],
+        [ui.job_id, ui.status],
+        api_name="finetune_resume",
     ).success(lambda: gr.Timer(active=True), outputs=ui.timer, queue=False, api_visibility="private")
     ui.stop_button.click(handlers.stop, ui.job_id, ui.status, api_name="finetune_stop", queue=False)
     watched = [ui.status, ui.plot, ui.preview, ui.shown, ui.plotted, ui.timer]
