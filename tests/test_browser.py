@@ -204,3 +204,50 @@ def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(pag
     panel.get_by_label("Model").first.click()
     page.get_by_role("option", name="browser-run (fine-tuned)").wait_for()
     finish(page, "finetune-run-in-sample-tab")
+
+
+def test_fine_tune_tab_tunes_a_style_model_on_a_zip_of_domains_resumes_it_and_lists_it_in_the_stargan_tab(
+    page, tmp_path
+):
+    import zipfile
+
+    rng = np.random.default_rng(1)
+    archive = tmp_path / "my-styles.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for domain in ("modern", "flat", "high-contrast"):
+            for index in range(8):
+                path = tmp_path / f"{domain}{index}.png"
+                Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
+                zipped.write(path, f"{domain}/e{index}.png")
+    page.reload(wait_until="load")  # a fresh page: no job of an earlier test attached
+    page.get_by_role("tab").first.wait_for()
+    panel = open_tab(page, "Fine-tune")
+    panel.get_by_label("Style sliders (StarGAN)").check()
+    panel.get_by_text("one .zip with a folder per domain: modern, flat, high-contrast").wait_for()
+    panel.locator("input[type=file]").first.set_input_files([str(archive)])
+    page.wait_for_timeout(1500)
+    panel.get_by_role("button", name="Check the data").click()
+    panel.get_by_text("accepted: 8 images in modern, 8 images in flat, 8 images in high-contrast").wait_for(
+        timeout=RESULT_TIMEOUT_MS
+    )
+    panel.get_by_label("Name of the new model").fill("browser-styles")
+    steps = panel.get_by_label("number input for Steps")
+    steps.fill("2")
+    steps.press("Enter")
+    panel.get_by_role("button", name="Start").click()
+    panel.get_by_text("saved as browser-styles").wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_for_image(panel, "Preview")
+    panel.get_by_role("button", name="Your runs").click()
+    runs = panel.get_by_label("Saved runs")
+    runs.click()
+    page.get_by_role("option", name="browser-styles").click()
+    steps.fill("4")
+    steps.press("Enter")
+    panel.get_by_role("button", name="Resume this run").click()
+    panel.get_by_text("step 4 of 4").wait_for(timeout=RESULT_TIMEOUT_MS)
+    panel.get_by_text("saved as browser-styles").wait_for(timeout=RESULT_TIMEOUT_MS)
+    finish(page, "finetune-stargan")
+    panel = open_tab(page, "StarGAN")
+    panel.get_by_label("Model").first.click()
+    page.get_by_role("option", name="browser-styles (fine-tuned)").wait_for()
+    finish(page, "finetune-stargan-run-in-stargan-tab")

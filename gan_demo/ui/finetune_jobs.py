@@ -113,6 +113,7 @@ class FineTuneHandlers:
             self.base_changed(family, choices[0][1]),
             gr.File(label=second_label or "", visible=second_label is not None),
             gr.CheckboxGroup(visible=family == "gan"),
+            gr.update(visible=family == "gan"),  # EMA: of the sampler's generator only
         )
 
     def base_changed(self, family, base):

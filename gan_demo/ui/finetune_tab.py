@@ -165,7 +165,7 @@ def _job_column(runs_dir: Path) -> SimpleNamespace:
 
 def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
     """Connect the events; returns (fn, inputs, outputs) for the app to run when the tab is opened."""
-    on_family = [ui.base, ui.pairing, ui.first, ui.second, ui.augment]
+    on_family = [ui.base, ui.pairing, ui.first, ui.second, ui.augment, ui.ema]
     ui.family.change(handlers.family_changed, ui.family, on_family, queue=False, api_visibility="private")
     ui.pairing.change(
         handlers.pairing_changed, [ui.family, ui.pairing], ui.second, queue=False, api_visibility="private"
