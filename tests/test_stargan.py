@@ -216,6 +216,44 @@ def test_a_tiny_stargan_run_trains_d_every_step_and_g_every_n_critic_steps(tmp_p
         assert any(not torch.equal(before[role][k], v) for k, v in network.state_dict().items()), role
 
 
+def test_the_resize_decoder_and_the_flat_domain_start_as_the_identity_and_paint_only_that_domain(tmp_path):
+    config = StarGANConfig(
+        size=16,
+        conv_dim=4,
+        repeat_num=1,
+        residual=True,
+        upsample="resize",
+        flat_colours=3,
+        flat_domain="green",
+        disc_conv_dim=4,
+        disc_repeat_num=2,
+        batch_size=3,
+        n_critic=1,
+        gan_mode="lsgan",
+        lambda_gp=0,
+    )
+    trainer, logs = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=2, device=CPU)
+    generator = trainer.generator.eval()
+    assert generator.flat_domain == 1 and not any(isinstance(m, torch.nn.ConvTranspose2d) for m in generator.modules())
+    assert all(math.isfinite(v) for log in logs for v in log.losses.values())
+    image = torch.rand(1, 3, 16, 16) * 2 - 1
+    red, green, mix = (torch.tensor([labels]) for labels in ([1.0, 0, 0], [0, 1.0, 0], [0.5, 0.5, 0]))
+    with torch.no_grad():
+        plain, painted, half = generator(image, red), generator(image, green), generator(image, mix)
+    colours = {tuple(pixel) for pixel in (painted[0] * 1e4).round().flatten(1).T.tolist()}
+    assert len(colours) <= 3 < len({tuple(pixel) for pixel in plain[0].flatten(1).T.tolist()})
+    between = (half - plain).abs().mean(), (half - painted).abs().mean()
+    assert between[0] > 0 and between[1] > 0  # a mixed label blends, it does not jump
+    with pytest.raises(ValueError, match="--flat-domain 'purple' is none of the domains red, green, blue"):
+        train(
+            FAMILY,
+            StarGANConfig(size=16, flat_colours=3, flat_domain="purple"),
+            {"domains": _domain_folders(tmp_path / "b")},
+            steps=1,
+            device=CPU,
+        )
+
+
 def _tiny_run(tmp_path):
     from gan_demo.training.__main__ import main as train_main
 

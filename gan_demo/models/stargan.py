@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models._mixin import HubModel
+from gan_demo.models.colour_regions import FlatColourRegions
 
 UPSAMPLES = ("transpose", "resize")
 
@@ -65,6 +66,11 @@ class StarGANGenerator(nn.Module, HubModel):
     upsample="transpose" is the paper's 4×4 stride-2 transposed convolution; "resize" (ours) is nearest
     ×2 + 3×3 convolution, which cannot lay the transposed convolution's checkerboard over flat regions
     (Odena, Dumoulin & Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016).
+
+    flat_colours=N with flat_domain=k (ours) is the output stage of `colour_regions` for one flat-colour
+    domain: the output is blended towards itself painted in at most N flat colour regions by label k's
+    value (clamped to [0, 1]), so a one-hot "flat" label gives flat colours by construction, 0 leaves the
+    output as it is, and the sliders move smoothly between the two. The stage holds no weights.
     """
 
     size_multiple = 4  # two stride-2 downsamplings
@@ -77,10 +83,19 @@ class StarGANGenerator(nn.Module, HubModel):
         repeat_num: int = 6,  # residual blocks at the bottleneck
         residual: bool = False,  # learn a change to the input: output = clip(input + network(input, labels))
         upsample: str = "transpose",  # one of UPSAMPLES
+        flat_colours: int = 0,  # paint label `flat_domain`'s output in at most this many colours (0: off)
+        flat_domain: int = -1,  # the label whose value blends the painted output in (-1: none)
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"unknown upsample {upsample!r}; choose one of {', '.join(UPSAMPLES)}")
+        if bool(flat_colours) != (0 <= flat_domain < c_dim) or flat_colours == 1 or flat_colours < 0:
+            raise ValueError(
+                f"flat_colours (≥ 2, or 0: off) needs a flat_domain among the {c_dim} labels and the other way "
+                f"round; got {flat_colours} and {flat_domain}"
+            )
+        self.flat_domain = flat_domain
+        self.paint = FlatColourRegions(flat_colours) if flat_colours else None
         self.c_dim = c_dim
         self.residual = residual
         c = conv_dim
@@ -120,7 +135,11 @@ class StarGANGenerator(nn.Module, HubModel):
             raise ValueError(f"labels must be [{image.shape[0]}, {self.c_dim}], got {list(labels.shape)}")
         tiled = labels.to(image.dtype)[:, :, None, None].expand(-1, -1, *image.shape[2:])
         out = self.main(torch.cat([image, tiled], dim=1))
-        return (image + out).clamp(-1.0, 1.0) if self.residual else out
+        out = (image + out).clamp(-1.0, 1.0) if self.residual else out
+        if self.paint is not None:
+            weight = labels[:, self.flat_domain].to(out.dtype).clamp(0.0, 1.0)[:, None, None, None]
+            out = out + weight * (self.paint(out.float()).to(out.dtype) - out)
+        return out
 
 
 class StarGANDiscriminator(nn.Module, HubModel):

@@ -42,6 +42,8 @@ class StarGANConfig:
     repeat_num: int = 6  # generator residual blocks
     residual: bool = False  # the generator learns a change to its input, starting from the identity
     upsample: str = "transpose"  # the generator's decoder: "transpose" (the paper) or "resize" (no checkerboard)
+    flat_colours: int = 0  # ours: paint `flat_domain`'s outputs in at most this many flat colours (0: off)
+    flat_domain: str = ""  # the domain (by name) whose outputs are painted in flat colours
     disc_conv_dim: int = 64  # discriminator width
     disc_repeat_num: int = 6  # discriminator stride-2 layers (the judged side must divide by 2^this)
     disc_max_channels: int | None = None  # cap the discriminator's width (None: the paper's doubling)
@@ -58,13 +60,17 @@ class StarGANConfig:
     bf16: bool = False  # G's forward passes under bfloat16 autocast (CPUs with AVX512-BF16)
     seed: int = 0
 
-    def generator_config(self, domains: int) -> dict:
+    def generator_config(self, names: tuple[str, ...]) -> dict:
+        if self.flat_domain and self.flat_domain not in names:
+            raise ValueError(f"--flat-domain {self.flat_domain!r} is none of the domains {', '.join(names)}")
         return {
-            "c_dim": domains,
+            "c_dim": len(names),
             "conv_dim": self.conv_dim,
             "repeat_num": self.repeat_num,
             "residual": self.residual,
             "upsample": self.upsample,
+            "flat_colours": self.flat_colours,
+            "flat_domain": names.index(self.flat_domain) if self.flat_domain else -1,
         }
 
     def discriminator_config(self, domains: int) -> dict:
@@ -118,7 +124,7 @@ class StarGANTrainer(Trainer):
         self.attributes = tuple(data.summary.get("domains", [f"domain_{i}" for i in range(len(data.sets))]))
         domains = len(data.sets)
         with self.random.global_state():  # layers initialise from the global generator
-            self.generator = StarGANGenerator(**config.generator_config(domains)).to(device).train()
+            self.generator = StarGANGenerator(**config.generator_config(self.attributes)).to(device).train()
             self.discriminator = StarGANDiscriminator(**config.discriminator_config(domains)).to(device).train()
         self.batches = DomainBatches(data, batch_size=config.batch_size, crop=config.crop, generator=self.rng)
         self.opt_g = adam(self.generator.parameters(), lr=config.lr, beta1=config.beta1)
@@ -206,6 +212,8 @@ OPTIONS = (
     Option("repeat_num", "generator residual blocks (paper: 6)"),
     Option("residual", "the generator learns input + change"),
     Option("upsample", "generator decoder: transpose (paper) or resize (no checkerboard)", choices=UPSAMPLES),
+    Option("flat_colours", "paint --flat-domain's outputs in at most N flat colours (ours; 0: off)"),
+    Option("flat_domain", "the flat-colour domain, by name"),
     Option("disc_conv_dim", "discriminator width (paper: 64)"),
     Option("disc_repeat_num", "discriminator stride-2 layers (paper: 6)"),
     Option("disc_max_channels", "cap on the discriminator's width"),
