@@ -127,3 +127,24 @@ def test_the_training_command_can_start_from_a_saved_generator(tmp_path):
     record = json.loads((tmp_path / "second/run.json").read_text())
     assert record["config"]["lambda_ssim"] == 5 and "--init" in record["command"]
     assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_frozen_networks_keep_their_init_weights_while_the_discriminator_warms_up(tmp_path):
+    from gan_demo.training.__main__ import main
+
+    source, target = make_pairs(tmp_path, size=32)
+    common = ["pix2pix", "--source", str(source), "--target", str(target), "--size", "32", "--num-downs", "5"]
+    common += ["--base-channels", "4", "--batch-size", "2", "--steps", "2"]
+    assert main([*common, "--out", str(tmp_path / "first")]) == 0
+    assert (
+        main([*common, "--out", str(tmp_path / "warm"), "--init", str(tmp_path / "first"), "--frozen", "generator"])
+        == 0
+    )
+    for role, same in (("generator", True), ("discriminator", False)):
+        first = load_file(tmp_path / f"first/{role}/model.safetensors")
+        warm = load_file(tmp_path / f"warm/{role}/model.safetensors")
+        assert all(torch.equal(first[k], warm[k]) for k in first) is same, role
+    with pytest.raises(ValueError, match="--frozen: no network critic; this family has generator, discriminator"):
+        main([*common, "--out", str(tmp_path / "x"), "--init", str(tmp_path / "first"), "--frozen", "critic"])
+    with pytest.raises(ValueError, match="give --init RUN_FOLDER"):
+        main([*common, "--out", str(tmp_path / "y"), "--frozen", "generator"])

@@ -41,6 +41,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=None, help="training resolution (px)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", type=Path, default=None, help="run folder whose networks to start from (fine-tune)")
+    parser.add_argument(
+        "--frozen",
+        nargs="+",
+        default=(),
+        metavar="ROLE",
+        help="networks kept as --init has them while the others train (e.g. a2b b2a: warm up discriminators)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--log-every", type=int, default=50)
@@ -141,6 +148,19 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, argv, session)
 
 
+def _freeze(trainer: Trainer, args: argparse.Namespace) -> None:
+    """--frozen: those roles keep their --init weights (a resumed run repeats the flag)."""
+    from gan_demo.training.finetune import freeze_network
+
+    roles = trainer.networks()
+    if unknown := [role for role in args.frozen if role not in roles]:
+        raise ValueError(f"--frozen: no network {', '.join(unknown)}; this family has {', '.join(roles)}")
+    if args.frozen and not (args.init or args.resume):
+        raise ValueError("--frozen keeps trained networks as they are: give --init RUN_FOLDER")
+    for role in args.frozen:
+        freeze_network(roles[role])
+
+
 def _run(args: argparse.Namespace, argv: list[str], session: distributed.Session) -> int:
     device = session.device
     family = FAMILIES[args.family]
@@ -156,6 +176,7 @@ def _run(args: argparse.Namespace, argv: list[str], session: distributed.Session
         trainer.load_training_state(resumed.trainer, streams=session.is_main)
     elif args.init:
         trainer.load_networks(args.init)
+    _freeze(trainer, args)
 
     card = ModelCard(title=args.title, description=args.description, licence=args.licence, credit=args.credit)
     model = (

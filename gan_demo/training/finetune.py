@@ -159,6 +159,16 @@ def freeze_early_convolutions(network: nn.Module, count: int) -> int:
     return len(convolutions)
 
 
+def freeze_network(network: nn.Module) -> None:
+    """Keep a whole network as it is while the others train (e.g. discriminators warmed up for a trained
+    generator): zero gradients for every weight, as in FreezeD, and batch-norm statistics that never move."""
+    for parameter in network.parameters():
+        parameter.register_hook(torch.zeros_like)
+    for module in network.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = 0.0  # running = (1 − momentum) · running + momentum · batch
+
+
 def _schedulers(trainer: Trainer) -> list[torch.optim.lr_scheduler.LRScheduler]:
     objects = trainer.state_objects().values()
     return [value for value in objects if isinstance(value, torch.optim.lr_scheduler.LRScheduler)]
