@@ -1,6 +1,6 @@
 """Quality of the bundled multi-domain emoji StarGAN on the validation split, beside the identity baseline.
 
-    python -m benchmarks.eval_stargan [--model emoji-styles | RUN_FOLDER] [--threads 2]
+    python -m benchmarks.eval_stargan [--model emoji-styles | RUN_FOLDER] [--threads 2] [--pictures DIR]
 
 For every ordered pair of the three Fluent styles (modern, flat, high-contrast), on the validation emoji that
 exist in both (high contrast has only the default skin tone), at the model's 128 px:
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from pathlib import Path
 
 import torch
 from PIL import Image
@@ -48,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="emoji-styles", help="registry key or run folder")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads")
+    parser.add_argument("--pictures", type=Path, default=OUT, help="folder for the two JPEGs (default: results)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     store = make_store("cpu")
@@ -75,9 +77,11 @@ def main() -> None:
         style.append((label, 1e3 * model_kid, 1e3 * kid(reference, identity, subsets=50)[0]))
         picks = list(range(0, len(names), max(1, len(names) // 8)))[:8]
         grid += [[inputs[i] for i in picks], [outputs[i] for i in picks], [truth[i] for i in picks]]
-    OUT.mkdir(parents=True, exist_ok=True)
-    make_grid([image for row in grid for image in row], columns=8).save(OUT / "stargan_validation.jpg", quality=85)
-    _mix_strip(editor).save(OUT / "stargan_mix.jpg", quality=85)
+    args.pictures.mkdir(parents=True, exist_ok=True)
+    make_grid([image for row in grid for image in row], columns=8).save(
+        args.pictures / "stargan_validation.jpg", quality=85
+    )
+    _mix_strip(editor).save(args.pictures / "stargan_mix.jpg", quality=85)
     print("| pair | emoji | L1 model ↓ | SSIM model ↑ | L1 identity | SSIM identity |\n|---|---|---|---|---|---|")
     for label, n, l1, ssim, l1_id, ssim_id in quality:
         print(f"| {label} | {n} | {l1:.4f} | {ssim:.4f} | {l1_id:.4f} | {ssim_id:.4f} |")
