@@ -134,6 +134,7 @@ def finetune_parser(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, default=0, help="steps (default: as many as a 30 s probe says fit)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads, training and scoring")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a tunable field")
+    parser.add_argument("--freeze-d", type=int, default=0, help="FreezeD: the discriminators' first N convolutions")
     parser.add_argument("--tag", default="", help="suffix of the result files")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folder here")
     return parser
@@ -163,6 +164,7 @@ def finetune_bundled(
         minutes=args.minutes,
         overrides={**(overrides or {}), **parse_overrides(args.set)},
         preview_every=10**9,
+        freeze_d=args.freeze_d,
     )
     return timed_finetune(spec, plan_steps=not args.steps)
 

@@ -263,3 +263,29 @@ def test_the_bundled_style_model_fine_tunes_on_its_own_domains_and_refuses_other
     spec.folders, spec.out = {"domains": swapped}, tmp_path / "runs" / "wrong"
     with pytest.raises(ValueError, match="translates between modern, flat, high-contrast: give one folder for each"):
         run_finetune(spec, device=CPU)
+
+
+@pytest.mark.parametrize(
+    ("base", "family", "folders", "discriminators"),
+    [
+        ("emoji-fluent", "gan", ("images",), ("discriminator",)),
+        ("emoji-flat-modern", "cyclegan", ("domain_a", "domain_b"), ("disc_a", "disc_b")),
+        ("emoji-styles", "stargan", ("domains",), ("discriminator",)),
+    ],
+)
+def test_bundled_bases_start_their_fine_tunes_with_their_trained_discriminators(
+    tmp_path, base, family, folders, discriminators
+):
+    from gan_demo.training.finetune import prepare_run
+
+    if family == "stargan":
+        names = ("modern", "flat", "high-contrast")
+        data = {"domains": {name: images(tmp_path / name, seed=i) for i, name in enumerate(names)}}
+    else:
+        data = {name: images(tmp_path / name, seed=i) for i, name in enumerate(folders)}
+    spec = FineTuneSpec(family=family, folders=data, out=tmp_path / "r", steps=1, base=ROOT / "checkpoints" / base)
+    networks = prepare_run(spec, CPU).trainer.networks()
+    for role in discriminators:
+        bundled = weights(ROOT / "checkpoints" / base, role)
+        live = networks[role].state_dict()
+        assert all(torch.equal(bundled[k].float(), live[k].float()) for k in bundled), role
