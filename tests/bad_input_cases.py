@@ -268,6 +268,7 @@ def finetune_cases() -> list[Case]:
     shape = "inputs: in7.png (another shape than its target in7.png (48×48 against 96×48))"
     batch_16 = "8 training images, fewer than one batch of 16; lower the batch size"
     pets = "upload.zip/cats/ (8 files) (not in a domain folder: modern/, flat/, high-contrast/)"
+    hub_base = "cyclegan-horse-zebra cannot be loaded here: "
     zip_unsafe, zip_bomb, inputs = Upload("zip with ../ and absolute paths"), Upload("zip bomb"), Upload("8 inputs")
     # fmt: off
     return [
@@ -303,6 +304,10 @@ def finetune_cases() -> list[Case]:
         tune("a base that is not a run", "gan", "--from", "faces-dcgan", "--data", Upload("8 images"),
              message="loads from a package or the Hub, not a run folder", code=2),
         api("a base of another family", "/finetune_start", "'emoji-sketch' cannot be a gan base", base="emoji-sketch"),
+        api("a Hub base, offline and not cached", "/finetune_start", hub_base, family="cyclegan",
+            base="cyclegan-horse-zebra", second=Upload("8 images")),
+        tune("a Hub base, offline and not cached", "cyclegan", "--from", "cyclegan-horse-zebra", "--data",
+             Upload("8 images"), "--data-b", Upload("8 images"), message="not in the local cache", code=3),
         tune("a base of another family", "pix2pix", "--from", "emoji-fluent", "--data", inputs, "--target",
              Upload("8 outputs, other names"), message="no sketch model called 'emoji-fluent'", code=2),
         tune("pix2pix without outputs", "pix2pix", "--data", inputs, message="pix2pix needs --target", code=2),

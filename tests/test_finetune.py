@@ -289,3 +289,36 @@ def test_bundled_bases_start_their_fine_tunes_with_their_trained_discriminators(
         bundled = weights(ROOT / "checkpoints" / base, role)
         live = networks[role].state_dict()
         assert all(torch.equal(bundled[k].float(), live[k].float()) for k in bundled), role
+
+
+def test_a_two_way_hub_cyclegan_is_written_once_as_a_base_run_folder_and_fine_tunes(hub_cache, tmp_path):
+    import dataclasses as dc
+
+    from gan_demo.entries import WeightSource
+    from gan_demo.models import ResnetGenerator
+    from gan_demo.training.finetune import base_run_folder
+    from tests.conftest import COMMIT, TINY_RESNET, hub_snapshot, tiny_entry
+
+    snapshot = hub_snapshot(hub_cache, "someone/two-way")
+    generators = {role: ResnetGenerator(**TINY_RESNET) for role in ("a2b", "b2a")}
+    for role, network in generators.items():
+        network.save_pretrained(snapshot / role)
+    hub = {
+        role: WeightSource(hub_repo="someone/two-way", hub_file=f"{role}/model.safetensors", hub_revision=COMMIT)
+        for role in generators
+    }
+    entry = dc.replace(tiny_entry("two-way"), weights=hub, directions={"a2b": "x → y", "b2a": "y → x"})
+    one_way = tiny_entry("one-way", hub_repo="someone/two-way", hub_file="a2b/model.safetensors", hub_revision=COMMIT)
+    registry = Registry((entry, one_way))
+    folder = base_run_folder(registry, "two-way", "translate", bases_dir=tmp_path / "bases")
+    assert folder == tmp_path / "bases" / "two-way"
+    assert json.loads((folder / "run.json").read_text())["config"]["n_blocks"] == 1  # the network's own
+    assert base_run_folder(registry, "two-way", "translate", bases_dir=tmp_path / "bases") == folder  # once
+    assert not [p for p in (tmp_path / "bases").iterdir() if p.name.startswith(".")]  # no staging left
+    with pytest.raises(ValueError, match="one-way loads from a package or the Hub, and no training family fits"):
+        base_run_folder(registry, "one-way", "translate", bases_dir=tmp_path / "bases")
+    data = {name: images(tmp_path / name, seed=i) for i, name in enumerate(("domain_a", "domain_b"))}
+    spec = FineTuneSpec(family="cyclegan", folders=data, out=tmp_path / "tuned", steps=1, base=folder)
+    run = run_finetune(spec, device=CPU)
+    assert changed(weights(folder, "a2b"), weights(run, "a2b"))
+    assert Registry(()).add_run(run).base_model == "two-way"

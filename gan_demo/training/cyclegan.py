@@ -148,6 +148,32 @@ OPTIONS = (
 )
 
 
+def config_from_entry(entry) -> CycleGANConfig | None:
+    """The config of a two-way translator this family can train on (both generators, the paper's ResNet with
+    non-affine instance norm, as junyanz's CycleGANs on the Hub are), else None. Discriminators start fresh."""
+    network = dict(entry.config)
+    fits = (
+        entry.task == "translate"
+        and set(entry.weights) == {"a2b", "b2a"}
+        and all(entry.architecture_of(role) == "resnet_generator" for role in ("a2b", "b2a"))
+        and network.get("norm", "instance") == "instance"
+        and not network.get("flat_colours")
+        and not network.get("dropout")
+    )
+    if not fits:
+        return None
+    return CycleGANConfig(
+        size=min(entry.image_size, 256),
+        base_channels=network.get("base_channels", 64),
+        n_blocks=network.get("n_blocks", 9),
+        upsample=network.get("upsample", "transpose"),
+        residual=network.get("residual", False),
+        disc_channels=64,  # the paper's PatchGAN
+        disc_layers=3,
+        batch_size=1,
+    )
+
+
 FAMILY = Family(
     name="cyclegan",
     summary="unpaired two-way translation between two image sets",
@@ -161,4 +187,5 @@ FAMILY = Family(
         "b2a": f"{folders['domain_b'].name} → {folders['domain_a'].name}",
     },
     best_terms=("cycle_a", "cycle_b"),  # cycle consistency, both ways
+    config_from_entry=lambda entry: config_from_entry(entry),
 )

@@ -235,6 +235,9 @@ class Family:
     build: Callable[..., Trainer]  # build(config, data, *, steps, device) -> Trainer
     directions: Callable[[dict[str, Path]], dict[str, str]] = lambda folders: {}  # translate: role → "a → b"
     best_terms: tuple[str, ...] = ()  # loss terms whose mean between saves picks the best checkpoint (lowest)
+    # A registry entry not trained by this family (Hub, package) as a config of it, or None where it does not fit:
+    # such an entry can be a fine-tune base (finetune.base_run_folder writes its networks as a run folder).
+    config_from_entry: Callable[[Any], Any] = lambda entry: None
 
 
 def train(

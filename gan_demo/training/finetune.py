@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import json
 import math
+import os
 import shlex
 import shutil
 import tempfile
@@ -33,11 +34,12 @@ from torch import nn
 from gan_demo.entries import CHECKPOINTS_DIR, RUN_RECORD
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
+from gan_demo.settings import Settings
 from gan_demo.tensors import from_signed_unit, uint8_to_signed
 from gan_demo.training import distributed
 from gan_demo.training.checkpoints import Resumed, RunWriter, read_resume
 from gan_demo.training.distributed import agree
-from gan_demo.training.families import get_family
+from gan_demo.training.families import FAMILIES, get_family
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import LossHistory, StepLog
 from gan_demo.training.precision import use_precision
@@ -99,18 +101,55 @@ class Update:
     history: list[dict[str, float]] | None = None  # a resumed run's earlier curve, sent once before its first step
 
 
-def base_run_folder(registry: Registry, value: str, task: str) -> Path:
+def base_run_folder(registry: Registry, value: str, task: str, *, bases_dir: Path | None = None) -> Path:
     """The run folder a fine-tune starts from: a folder path, or the run folder of a registry key's weights.
 
-    Only models whose weights are a run folder (bundled under checkpoints/, or an earlier run) can be bases.
+    Bundled models and earlier runs are run folders. A Hub or package model that a family can train (see
+    `Family.config_from_entry`) is loaded once (downloaded where the Hub is reachable, pinned as its entry
+    says) and written as a run folder under `bases_dir` (default: GAN_DEMO_RUNS/.bases), named by its key.
     """
     if Path(value).is_dir():
         return Path(value)
     entry = registry.get(value, task)
     source = next(iter(entry.weights.values()))
-    if not source.bundled:
-        raise ValueError(f"{entry.key} loads from a package or the Hub, not a run folder, so it cannot be a base yet")
-    return (CHECKPOINTS_DIR / source.bundled).parent  # an absolute run path stays as it is
+    if source.bundled:
+        return (CHECKPOINTS_DIR / source.bundled).parent  # an absolute run path stays as it is
+    family, config = trainable_as(entry)
+    if family is None:
+        raise ValueError(f"{entry.key} loads from a package or the Hub, and no training family fits its networks")
+    return _written_base(entry, family, config, Path(bases_dir or Settings.from_env().runs_dir / ".bases"))
+
+
+def trainable_as(entry) -> tuple[Family | None, Any]:
+    """The family (and its config) that can fine-tune a registry entry not trained by this project."""
+    for family in FAMILIES.values():
+        if family.task == entry.task and (config := family.config_from_entry(entry)) is not None:
+            return family, config
+    return None, None
+
+
+def _written_base(entry, family: Family, config: Any, bases_dir: Path) -> Path:
+    """The entry's networks as a run folder (its record says which family and config), written atomically once."""
+    folder = bases_dir / entry.key
+    if (folder / RUN_RECORD).is_file():
+        return folder
+    from gan_demo.hub import load_network  # the Hub client, only when a Hub base is asked for
+
+    bases_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{entry.key}-", dir=bases_dir))
+    try:
+        for role in entry.weights:
+            load_network(entry, role, device=torch.device("cpu")).save_pretrained(staging / role)
+        record = {"family": family.name, "config": dataclasses.asdict(config), "model": {"title": entry.title}}
+        (staging / RUN_RECORD).write_text(json.dumps(record, indent=2))
+        try:
+            os.replace(staging, folder)
+        except OSError:  # another request wrote it first
+            if not (folder / RUN_RECORD).is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
 
 
 def folder_problem(folder: Path, *, min_free_bytes: int = 200 * 2**20) -> str:

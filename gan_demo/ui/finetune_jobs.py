@@ -17,7 +17,7 @@ import pandas as pd
 from gan_demo.store import ModelStore
 from gan_demo.training.checkpoints import read_resume
 from gan_demo.training.families import get_family
-from gan_demo.training.finetune import FineTuneSpec, base_domains, base_run_folder, folder_problem
+from gan_demo.training.finetune import FineTuneSpec, base_domains, base_run_folder, folder_problem, trainable_as
 from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
 from gan_demo.training.loop import remove_run
 from gan_demo.training.record import ModelCard
@@ -35,9 +35,14 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def base_choices(store: ModelStore, family: str) -> list[tuple[str, str]]:
-    """Models of the family's task whose weights are a run folder (bundled or earlier), then from scratch."""
+    """Models of the family's task it can start from: run folders (bundled or earlier), Hub or package models
+    it can train (their networks are written as a run folder on Start), then from scratch."""
     task = get_family(family).task
-    bases = [(e.title, e.key) for e in store.registry.entries(task) if e.source_kind in ("bundled", "run")]
+    bases = [
+        (e.title, e.key)
+        for e in store.registry.entries(task)
+        if e.source_kind in ("bundled", "run") or getattr(trainable_as(e)[0], "name", None) == family
+    ]
     return [*bases, (SCRATCH, SCRATCH)]
 
 
@@ -190,7 +195,12 @@ class FineTuneHandlers:
         if base not in keys:
             choices = ", ".join([*keys, SCRATCH])
             raise gr.Error(f"{base!r} cannot be a {family} base; choose one of: {choices}", title="Unknown base")
-        return base_run_folder(self.store.registry, base, get_family(family).task)
+        try:
+            return base_run_folder(
+                self.store.registry, base, get_family(family).task, bases_dir=self.runs_dir / ".bases"
+            )
+        except (OSError, ValueError) as error:  # a Hub base that cannot be downloaded (offline, not cached)
+            raise gr.Error(f"{base} cannot be loaded here: {error}", title="Base unavailable") from None
 
     def start(self, family, base, pairing, first, second, name, *settings):
         """settings: steps, minutes, lr, batch, augment, freeze, ema, job_id."""

@@ -72,7 +72,7 @@ def _data_column(store: ModelStore) -> SimpleNamespace:
         value=choices[0][1],
         allow_custom_value=True,
         label="Start from",
-        info="A trained model (bundled or one of your runs), or from scratch (needs far more steps).",
+        info="A trained model (bundled, one of your runs, or a Hub model), or from scratch (far more steps).",
     )
     pairing = gr.Radio(
         [(text, key) for key, text in PAIRINGS.items()],
