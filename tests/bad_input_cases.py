@@ -302,7 +302,7 @@ def finetune_cases() -> list[Case]:
         api("a base that is not a run", "/finetune_start", "'faces-dcgan' cannot be a gan base; choose one of:",
             base="faces-dcgan"),
         tune("a base that is not a run", "gan", "--from", "faces-dcgan", "--data", Upload("8 images"),
-             message="loads from a package or the Hub, not a run folder", code=2),
+             message="loads from a package or the Hub, and no training family fits its networks", code=2),
         api("a base of another family", "/finetune_start", "'emoji-sketch' cannot be a gan base", base="emoji-sketch"),
         api("a Hub base, offline and not cached", "/finetune_start", hub_base, family="cyclegan",
             base="cyclegan-horse-zebra", second=Upload("8 images")),
