@@ -55,6 +55,14 @@ def finish(page, name: str) -> None:
     assert not page.errors, f"console errors on {name}: {page.errors}"
 
 
+def set_number(panel, label: str, value: int):
+    """Type a value into a slider's number box and commit it; returns the box."""
+    box = panel.get_by_label(f"number input for {label}")
+    box.fill(str(value))
+    box.press("Enter")
+    return box
+
+
 def assert_loss_lines(panel) -> None:
     """The loss plot draws one coloured line per term of the sampler's run (G_gan, D_recon, D_real, D_fake)."""
     strokes = panel.locator(".mark-line path")  # the tab's one plot
@@ -185,9 +193,7 @@ def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(pag
     panel.get_by_role("button", name="Check the data").click()
     panel.get_by_text("8 images accepted").wait_for(timeout=RESULT_TIMEOUT_MS)
     panel.get_by_label("Name of the new model").fill("browser-run")
-    steps = panel.get_by_label("number input for Steps")
-    steps.fill("3")
-    steps.press("Enter")
+    set_number(panel, "Steps", 3)
     panel.get_by_role("button", name="Estimate time").click()
     panel.get_by_text("3 steps take about").wait_for(timeout=RESULT_TIMEOUT_MS)
     page.screenshot(path=str(SHOTS / "finetune-estimate.png"), full_page=True)
@@ -231,9 +237,7 @@ def test_fine_tune_tab_tunes_a_style_model_on_a_zip_of_domains_resumes_it_and_li
         timeout=RESULT_TIMEOUT_MS
     )
     panel.get_by_label("Name of the new model").fill("browser-styles")
-    steps = panel.get_by_label("number input for Steps")
-    steps.fill("2")
-    steps.press("Enter")
+    set_number(panel, "Steps", 2)
     panel.get_by_role("button", name="Start").click()
     panel.get_by_text("saved as browser-styles").wait_for(timeout=RESULT_TIMEOUT_MS)
     wait_for_image(panel, "Preview")
@@ -241,8 +245,7 @@ def test_fine_tune_tab_tunes_a_style_model_on_a_zip_of_domains_resumes_it_and_li
     runs = panel.get_by_label("Saved runs")
     runs.click()
     page.get_by_role("option", name="browser-styles").click()
-    steps.fill("4")
-    steps.press("Enter")
+    set_number(panel, "Steps", 4)
     panel.get_by_role("button", name="Resume this run").click()
     panel.get_by_text("step 4 of 4").wait_for(timeout=RESULT_TIMEOUT_MS)
     panel.get_by_text("saved as browser-styles").wait_for(timeout=RESULT_TIMEOUT_MS)

@@ -78,14 +78,27 @@ class Resumed:
             raise ValueError("a resumed run keeps its settings: " + "; ".join(differ))
 
 
-def read_resume(folder: Path) -> Resumed:
-    """The training state of a run folder (or one of its checkpoints); a clear error when it has none."""
+def _state_path(folder: Path) -> Path:
+    """The training state file of a run folder; a clear error when it has none."""
     path = Path(folder) / STATE_NAME
     if not path.is_file():
         raise ValueError(
             f"{folder} has no {STATE_NAME}, so it cannot be resumed (bundled models and runs saved before "
             "resuming existed have none: start a new run from it instead)"
         )
+    return path
+
+
+def resume_point(folder: Path) -> tuple[str, int]:
+    """(family, steps done) of a resumable run, from its run record: without loading the training state."""
+    _state_path(folder)
+    record = json.loads((Path(folder) / "run.json").read_text())
+    return record["family"], int(record["steps"])
+
+
+def read_resume(folder: Path) -> Resumed:
+    """The training state of a run folder (or one of its checkpoints); a clear error when it has none."""
+    path = _state_path(folder)
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("format") != STATE_FORMAT:
         raise ValueError(f"{path}: training state format {state.get('format')!r}, expected {STATE_FORMAT}")

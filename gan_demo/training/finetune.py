@@ -193,16 +193,19 @@ def freeze_early_convolutions(network: nn.Module, count: int) -> int:
     """
     convolutions = [m for m in network.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))][:count]
     for module in convolutions:
-        for parameter in module.parameters(recurse=False):
-            parameter.register_hook(torch.zeros_like)
+        _zero_gradients(module.parameters(recurse=False))
     return len(convolutions)
+
+
+def _zero_gradients(parameters) -> None:
+    for parameter in parameters:
+        parameter.register_hook(torch.zeros_like)
 
 
 def freeze_network(network: nn.Module) -> None:
     """Keep a whole network as it is while the others train (e.g. discriminators warmed up for a trained
     generator): zero gradients for every weight, as in FreezeD, and batch-norm statistics that never move."""
-    for parameter in network.parameters():
-        parameter.register_hook(torch.zeros_like)
+    _zero_gradients(network.parameters())
     for module in network.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
             module.momentum = 0.0  # running = (1 − momentum) · running + momentum · batch

@@ -15,7 +15,7 @@ import gradio as gr
 import pandas as pd
 
 from gan_demo.store import ModelStore
-from gan_demo.training.checkpoints import read_resume
+from gan_demo.training.checkpoints import resume_point
 from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_domains, base_run_folder, folder_problem, trainable_as
 from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
@@ -155,9 +155,12 @@ class FineTuneHandlers:
         domains = self._domains(family, base)
         return uploads_for(family, list(first), list(second or []), work, pairing=pairing, domains=domains)
 
-    def _refuse_to_start(self, name, job_id) -> None:
+    def _refuse_while_running(self, job_id) -> None:
         if (job := self.worker.get(job_id)) is not None and job.state in ACTIVE:
             raise gr.Error("Your previous job is still running; stop it first.", title="One job at a time")
+
+    def _refuse_to_start(self, name, job_id) -> None:
+        self._refuse_while_running(job_id)
         if not NAME.match(name or ""):
             raise gr.Error("Give the new model a name: letters, digits, - and _ (up to 64).", title="No name")
         if name in {entry.key for entry in self.store.registry}:
@@ -229,23 +232,20 @@ class FineTuneHandlers:
     def resume(self, key, pairing, first, second, steps, minutes, job_id):
         """Go on with a saved run to `steps` steps in all, on the data uploaded above, with its own settings."""
         folder = self._run_folder(key, "resume")
-        if (job := self.worker.get(job_id)) is not None and job.state in ACTIVE:
-            raise gr.Error("Your previous job is still running; stop it first.", title="One job at a time")
+        self._refuse_while_running(job_id)
         if self.worker.writing(folder):
             raise gr.Error("That run is still training.", title="Still training")
         try:
-            done = read_resume(folder)
+            family, done = resume_point(folder)  # the worker loads the training state itself
         except ValueError as error:
             raise gr.Error(str(error), title="Cannot resume") from None
-        if done.step >= int(steps):
-            raise gr.Error(
-                f"{key} is already at step {done.step}; set Steps above that to go on.", title="Nothing to do"
-            )
-        report = self._prepare(done.family, key, pairing, first, second)
+        if done >= int(steps):
+            raise gr.Error(f"{key} is already at step {done}; set Steps above that to go on.", title="Nothing to do")
+        report = self._prepare(family, key, pairing, first, second)
         if not report.ready:
             raise gr.Error(report.summary(), title="Not enough data")
         spec = FineTuneSpec(
-            family=done.family,
+            family=family,
             folders=report.folders,
             out=folder,
             steps=int(steps),
