@@ -72,6 +72,35 @@ def test_a_tiny_run_with_the_projected_discriminator_trains_only_its_heads_and_t
     assert any(not torch.equal(v, trainer.generator.state_dict()[k]) for k, v in generator.items())
 
 
+def test_own_plus_projected_trains_both_discriminators_and_a_fine_tune_starts_the_own_one_warm(tmp_path) -> None:
+    folder = tmp_path / "emoji"
+    folder.mkdir()
+    for index in range(4):
+        image = Image.new("RGB", (64, 64), "white")
+        image.paste((30, 60 * index, 200), (8, 8, 40, 40))
+        image.save(folder / f"e{index}.png")
+    base = dict(latent_dim=8, base_channels=2, disc_channels=4, batch_size=2, ema=0.9)
+    single, _ = train(gan.FAMILY, GANConfig(**base), {"images": folder}, steps=1, device=CPU)
+    single.discriminator.requires_grad_(False)
+    warm = tmp_path / "warm"
+    single.discriminator.save_pretrained(warm / "discriminator")
+
+    config = GANConfig(**base, discriminator="own+projected", projected_weight=0.5)
+    trainer, logs = train(gan.FAMILY, config, {"images": folder}, steps=2, device=CPU)
+    assert set(trainer.networks()) == {"generator", "discriminator", "discriminator_projected"}
+    assert not isinstance(trainer.discriminator, type(trainer.projected))
+    trainer.load_networks(warm)  # a run folder without the projected D: the own D starts warm, the heads fresh
+    torch.testing.assert_close(trainer.discriminator.state_dict(), single.discriminator.state_dict())
+    own = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+    heads = {k: v.clone() for k, v in trainer.projected.heads.state_dict().items()}
+    history = list(logs)
+    assert set(history[-1].losses) == {"G_gan", "G_projected", "D_real", "D_fake", "D_recon", "P_real", "P_fake"}
+    assert all(torch.isfinite(torch.tensor(v)) for log in history for v in log.losses.values())
+    assert any(not torch.equal(v, trainer.discriminator.state_dict()[k]) for k, v in own.items())
+    assert any(not torch.equal(v, trainer.projected.heads.state_dict()[k]) for k, v in heads.items())
+    assert set(trainer.training_state()["objects"]) >= {"discriminator", "projected", "opt_d", "opt_p"}
+
+
 def test_gan_config_names_the_discriminators_it_knows() -> None:
-    with pytest.raises(ValueError, match="own, projected"):
+    with pytest.raises(ValueError, match="own, projected, own\\+projected"):
         GANConfig(discriminator="stylegan")

@@ -254,6 +254,54 @@ def test_the_resize_decoder_and_the_flat_domain_start_as_the_identity_and_paint_
         )
 
 
+def test_the_paper_generator_hears_a_label_only_at_the_border_and_labelled_norms_carry_it_inside(tmp_path):
+    plain = StarGANGenerator(c_dim=3, conv_dim=8, repeat_num=0).eval()
+    first = plain.main[:2]  # the first convolution and its instance norm: what the rest of the network sees
+
+    def label_effect(size: int) -> tuple[float, float]:
+        """Mean change of the normalised features between labels 000 and 111: (middle half, border band)."""
+        torch.manual_seed(size)
+        picture = torch.rand(1, 3, size, size) * 2 - 1
+        with torch.no_grad():
+            a, b = (first(torch.cat([picture, torch.full((1, 3, size, size), v)], 1)) for v in (0.0, 1.0))
+        change, q = (a - b).abs()[0].mean(0), size // 4
+        return change[q:-q, q:-q].mean().item(), change[:3].mean().item()
+
+    (middle_64, _), (middle_128, border_128) = label_effect(64), label_effect(128)
+    assert middle_128 < 0.15 * border_128 and middle_128 < 0.7 * middle_64  # and it fades as the image grows
+
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
+    labelled = StarGANGenerator(c_dim=3, conv_dim=4, repeat_num=1, residual=True, label_norms=True).eval()
+    assert any("film" in key for key in labelled.state_dict()) and not any("film" in k for k in plain.state_dict())
+    red, green = torch.tensor([[1.0, 0, 0]]), torch.tensor([[0, 1.0, 0]])
+    with torch.no_grad():
+        assert torch.equal(labelled(image, red), image)  # zero-initialised: the identity, whatever the label
+        labelled.main[-1].weight.normal_(0, 0.1)  # the zero-initialised head, given something to say
+        before = labelled(image, red)
+        for module in labelled.modules():
+            if hasattr(module, "film"):
+                module.film.weight.normal_(0, 0.5)
+        moved = (labelled(image, red) - before).abs()[0, :, 8:24, 8:24]
+        apart = (labelled(image, red) - labelled(image, green)).abs()[0, :, 8:24, 8:24]
+    assert moved.mean() > 0.01 and apart.mean() > 0.01  # the films act on the middle of the image, per label
+    config = StarGANConfig(
+        size=16,
+        conv_dim=4,
+        repeat_num=1,
+        residual=True,
+        label_norms=True,
+        disc_conv_dim=4,
+        disc_repeat_num=2,
+        batch_size=3,
+        n_critic=1,
+        gan_mode="lsgan",
+        lambda_gp=0,
+    )
+    trainer, logs = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=2, device=CPU)
+    assert all(math.isfinite(v) for log in logs for v in log.losses.values())
+    assert any(m.film.weight.abs().sum() > 0 for m in trainer.generator.modules() if hasattr(m, "film"))
+
+
 def _tiny_run(tmp_path):
     from gan_demo.training.__main__ import main as train_main
 

@@ -8,7 +8,11 @@
 
 Either generator can instead be judged by a Projected GAN discriminator (`discriminator="projected"`, Sauer
 et al. 2021, see gan_demo.models.projected): frozen ImageNet features, random projections, small trained
-heads; one pass of the feature network over the fakes serves both D's and G's update.
+heads; one pass of the feature network over the fakes serves both D's and G's update. Or by both at once
+(`"own+projected"`), as Vision-aided GAN (Kumari, Zhang, Shechtman & Zhu, CVPR 2022) adds discriminators on
+pretrained features beside the original one: the projected D brings what an ImageNet network sees, the
+family's own D keeps judging pixels (colours, layout) that the frozen features ignore. G's loss is the sum,
+the projected term weighted by `projected_weight`.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from gan_demo.training.losses import GAN_MODES, adversarial
 from gan_demo.training.schedule import adam
 
 FAMILIES = ("dcgan", "fastgan")
-DISCRIMINATORS = ("own", "projected")  # the family's own D, or Projected GAN's on frozen features
+DISCRIMINATORS = ("own", "projected", "own+projected")  # the family's D, Projected GAN's on frozen features, both
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class GANConfig:
     seed: int = 0
     discriminator: str = "own"  # one of DISCRIMINATORS
     feature_size: int = 128  # projected D: side the images are resized to for the feature network
+    projected_weight: float = 1.0  # own+projected: weight of the projected D's term in G's loss
     init_generator: str = ""  # start G (and its average) from this save_pretrained folder; "" for random
 
     def __post_init__(self) -> None:
@@ -66,15 +71,19 @@ class GANConfig:
             return {"latent_dim": self.latent_dim, "base_channels": self.base_channels}
         return {"latent_dim": self.latent_dim, "image_size": self.size, "base_channels": self.base_channels}
 
-    def build(self) -> tuple[nn.Module, nn.Module]:
-        if self.discriminator == "projected":
-            generator = DCGANGenerator if self.architecture == "dcgan" else FastGANGenerator
-            disc = ProjectedDiscriminator(feature_size=self.feature_size, base_channels=self.disc_channels)
-            return generator(**self.generator_config()), disc
-        if self.architecture == "dcgan":
-            return DCGANGenerator(**self.generator_config()), DCGANDiscriminator(base_channels=self.disc_channels)
-        disc = FastGANDiscriminator(image_size=self.size, base_channels=self.disc_channels)
-        return FastGANGenerator(**self.generator_config()), disc
+    def build(self) -> tuple[nn.Module, nn.Module | None, ProjectedDiscriminator | None]:
+        """The generator, the family's own discriminator and the projected one (None where not used)."""
+        own, projected = None, None
+        if self.discriminator != "projected":
+            own = (
+                DCGANDiscriminator(base_channels=self.disc_channels)
+                if self.architecture == "dcgan"
+                else FastGANDiscriminator(image_size=self.size, base_channels=self.disc_channels)
+            )
+        if self.discriminator != "own":
+            projected = ProjectedDiscriminator(feature_size=self.feature_size, base_channels=self.disc_channels)
+        generator = DCGANGenerator if self.architecture == "dcgan" else FastGANGenerator
+        return generator(**self.generator_config()), own, projected
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -123,16 +132,23 @@ class GANTrainer(Trainer):
         super().__init__(data, seed=config.seed, device=device)
         self.config = config
         with self.random.global_state():  # layers initialise from the global generator
-            self.generator, self.discriminator = (m.to(device).train() for m in config.build())
-            projected = isinstance(self.discriminator, ProjectedDiscriminator)
-            for module in (self.generator, self.discriminator.heads if projected else self.discriminator):
-                dcgan_init(module)  # never the projected D's pretrained features or its fixed projections
+            generator, own, projected = (m if m is None else m.to(device).train() for m in config.build())
+            for module in (generator, own, projected.heads if projected is not None else None):
+                if module is not None:
+                    dcgan_init(module)  # never the projected D's pretrained features or its fixed projections
+        self.generator = generator
+        # Role "discriminator" is the one D of a single-D run; beside the family's own, the projected D is
+        # "discriminator_projected" (FreezeD and --frozen find discriminators by the "disc" prefix).
+        self.discriminator = own if own is not None else projected
+        self.projected = projected if own is not None else None
         if config.init_generator:  # fine-tuning: same architecture and config, or load_state_dict refuses
             start = type(self.generator).from_pretrained(config.init_generator)
             self.generator.load_state_dict(start.float().state_dict(), strict=True)
         self.averaged = copy.deepcopy(self.generator).eval().requires_grad_(False) if config.ema > 0 else None
         self.opt_g = adam(self.generator.parameters(), lr=config.lr)
         self.opt_d = adam((p for p in self.discriminator.parameters() if p.requires_grad), lr=config.lr)
+        if self.projected is not None:
+            self.opt_p = adam((p for p in self.projected.parameters() if p.requires_grad), lr=config.lr)
         (images,) = data.sets
         self.batches = random_batches(images, batch_size=config.batch_size, generator=self.rng, paired=True)
 
@@ -142,7 +158,8 @@ class GANTrainer(Trainer):
         return self.averaged if self.averaged is not None else self.generator
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        extra = {"discriminator_projected": self.projected} if self.projected is not None else {}
+        return {"generator": self.generator, "discriminator": self.discriminator, **extra}
 
     def load_networks(self, folder: Path) -> None:
         """As `Trainer.load_networks`; a run's saved generator is its weight average, which restarts from it."""
@@ -166,64 +183,67 @@ class GANTrainer(Trainer):
         return diff_augment(images, self.config.augment, self.rng)
 
     def update(self, real: torch.Tensor) -> dict[str, float]:
+        """One D step (every discriminator, on the same fakes) and one G step against all of them."""
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim, generator=self.rng).to(self.device)
         fake = self.generator(z)
-        if isinstance(self.discriminator, ProjectedDiscriminator):
-            return self._projected_step(real, fake)
+        own = None if isinstance(self.discriminator, ProjectedDiscriminator) else self.discriminator
+        projected = self.projected if own is not None else self.discriminator
+        prefix = "P" if own is not None else "D"  # a projected-only run logs D_real / D_fake, as before
 
-        self.discriminator.requires_grad_(True)
-        self_supervised = c.architecture == "fastgan" and c.recon_weight > 0
+        terms: dict[str, torch.Tensor] = {}
+        if own is not None:
+            own.requires_grad_(True)
+            terms |= self._own_d_terms(own, real, fake.detach())
+        if projected is not None:
+            # The feature network is frozen, so D's update needs only detached features; G's update then
+            # backpropagates through the same pass, judged by the just-updated heads.
+            with torch.no_grad():
+                real_features = projected.project(self._augment(real))
+            fake_features = projected.project(self._augment(fake))
+            projected.requires_grad_(True)
+            terms[f"{prefix}_real"] = adversarial(projected.judge(real_features), target_real=True, mode=c.gan_mode)
+            detached = [f.detach() for f in fake_features]
+            terms[f"{prefix}_fake"] = adversarial(projected.judge(detached), target_real=False, mode=c.gan_mode)
+        d_optimisers = [self.opt_d] + ([self.opt_p] if self.projected is not None else [])
+        for optimiser in d_optimisers:
+            optimiser.zero_grad(set_to_none=True)
+        self.backward(sum(terms.values()))
+        for optimiser in d_optimisers:
+            optimiser.step()
+
+        g_terms: dict[str, torch.Tensor] = {}
+        if own is not None:
+            own.requires_grad_(False)
+            logits = own(self._augment(fake))
+            g_terms["G_gan"] = adversarial(logits, target_real=True, mode=c.gan_mode, for_generator=True)
+        if projected is not None:
+            projected.requires_grad_(False)
+            loss = adversarial(projected.judge(fake_features), target_real=True, mode=c.gan_mode, for_generator=True)
+            if own is None:
+                g_terms["G_gan"] = loss
+            else:
+                g_terms["G_projected"] = c.projected_weight * loss
+        self.opt_g.zero_grad(set_to_none=True)
+        self.backward(sum(g_terms.values()))
+        self.opt_g.step()
+        self._update_average()
+        return {name: value.item() for name, value in (g_terms | terms).items()}
+
+    def _own_d_terms(self, own: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The family's own D on real and (detached) fake images; FastGAN's also reconstructs the reals."""
+        c = self.config
         terms: dict[str, torch.Tensor] = {}
         seen = self._augment(real)
-        if self_supervised:
-            real_logits, recon = self.discriminator(seen, reconstruct=True)
+        if c.architecture == "fastgan" and c.recon_weight > 0:
+            real_logits, recon = own(seen, reconstruct=True)
             target = F.adaptive_avg_pool2d(seen, recon.shape[-1])
             terms["D_recon"] = c.recon_weight * F.l1_loss(recon, target)
         else:
-            real_logits = self.discriminator(seen)
+            real_logits = own(seen)
         terms["D_real"] = adversarial(real_logits, target_real=True, mode=c.gan_mode)
-        fake_logits = self.discriminator(self._augment(fake.detach()))
-        terms["D_fake"] = adversarial(fake_logits, target_real=False, mode=c.gan_mode)
-        self.opt_d.zero_grad(set_to_none=True)
-        self.backward(sum(terms.values()))
-        self.opt_d.step()
-
-        self.discriminator.requires_grad_(False)
-        fake_logits = self.discriminator(self._augment(fake))
-        g_loss = adversarial(fake_logits, target_real=True, mode=c.gan_mode, for_generator=True)
-        self.opt_g.zero_grad(set_to_none=True)
-        self.backward(g_loss)
-        self.opt_g.step()
-        self._update_average()
-        return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
-
-    def _projected_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
-        """One D and one G update sharing a single feature pass over the (augmented) fakes.
-
-        The feature network is frozen, so D's update needs only detached features; G's update then
-        backpropagates through the same pass, judged by the just-updated heads.
-        """
-        c, disc = self.config, self.discriminator
-        with torch.no_grad():
-            real_features = disc.project(self._augment(real))
-        fake_features = disc.project(self._augment(fake))
-        disc.requires_grad_(True)
-        terms = {
-            "D_real": adversarial(disc.judge(real_features), target_real=True, mode=c.gan_mode),
-            "D_fake": adversarial(disc.judge([f.detach() for f in fake_features]), target_real=False, mode=c.gan_mode),
-        }
-        self.opt_d.zero_grad(set_to_none=True)
-        self.backward(sum(terms.values()))
-        self.opt_d.step()
-
-        disc.requires_grad_(False)
-        g_loss = adversarial(disc.judge(fake_features), target_real=True, mode=c.gan_mode, for_generator=True)
-        self.opt_g.zero_grad(set_to_none=True)
-        self.backward(g_loss)
-        self.opt_g.step()
-        self._update_average()
-        return {"G_gan": g_loss.item(), **{name: value.item() for name, value in terms.items()}}
+        terms["D_fake"] = adversarial(own(self._augment(fake)), target_real=False, mode=c.gan_mode)
+        return terms
 
     @torch.no_grad()
     def _update_average(self) -> None:
@@ -247,9 +267,12 @@ OPTIONS = (
     Option("ema", "generator weight averaging decay (0: off)"),
     Option("recon_weight", "FastGAN D reconstruction loss weight"),
     Option(
-        "discriminator", "the family's own D, or Projected GAN's (frozen EfficientNet-Lite0)", choices=DISCRIMINATORS
+        "discriminator",
+        "the family's own D, Projected GAN's (frozen EfficientNet-Lite0), or both (Vision-aided GAN)",
+        choices=DISCRIMINATORS,
     ),
     Option("feature_size", "projected D: side (px) the images are resized to for the feature network"),
+    Option("projected_weight", "own+projected: weight of the projected D's term in G's loss"),
     Option("init_generator", "start G from this generator folder (fine-tuning)"),
 )
 
