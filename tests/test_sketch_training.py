@@ -148,3 +148,34 @@ def test_frozen_networks_keep_their_init_weights_while_the_discriminator_warms_u
         main([*common, "--out", str(tmp_path / "x"), "--init", str(tmp_path / "first"), "--frozen", "critic"])
     with pytest.raises(ValueError, match="give --init RUN_FOLDER"):
         main([*common, "--out", str(tmp_path / "y"), "--frozen", "generator"])
+
+
+def test_the_lite0_unet_starts_from_imagenet_trains_whole_and_its_run_folder_is_a_sketch_model(tmp_path):
+    from gan_demo.entries import entry_from_run
+    from gan_demo.hub import load_network
+    from gan_demo.models.efficientnet_lite import load_efficientnet_lite0
+    from gan_demo.training.__main__ import main
+
+    source, target = make_pairs(tmp_path, size=32)
+    argv = ["pix2pix", "--source", str(source), "--target", str(target), "--size", "32", "--generator", "lite0_unet"]
+    argv += ["--base-channels", "2", "--batch-size", "2", "--lambda-gan", "0", "--steps", "2", "--lr", "1e-2"]
+    config = Pix2PixConfig(size=32, generator="lite0_unet", base_channels=2, batch_size=2, lambda_gan=0.0)
+    generator, _ = pix2pix.build_pix2pix(config)
+    imagenet = load_efficientnet_lite0("cpu").state_dict()
+    assert all(torch.equal(v, imagenet[k]) for k, v in generator.encoder.state_dict().items())
+    assert not any(k.startswith(("encoder._fc", "encoder._conv_head")) for k in generator.state_dict())
+    assert main([*argv, "--title", "Lite sketch", "--licence", "MIT", "--out", str(tmp_path / "lite")]) == 0
+
+    entry = entry_from_run(tmp_path / "lite")
+    assert entry.task == "sketch" and entry.architecture == "lite_unet_generator"
+    trained = load_network(entry, "generator", device=CPU)
+    assert any(
+        not torch.equal(v.float(), imagenet[k]) for k, v in trained.encoder.state_dict().items() if "weight" in k
+    )
+    with torch.no_grad():
+        out = trained(torch.rand(1, 3, 64, 64).to(next(trained.parameters()).dtype) * 2 - 1)
+    assert out.shape == (1, 3, 64, 64) and out.abs().max() <= 1
+    with pytest.raises(ValueError, match="multiples of 32"):
+        trained(torch.zeros(1, 3, 48, 48, dtype=out.dtype))
+    with pytest.raises(ValueError, match="unknown generator 'resnet'; choose one of unet, lite0_unet"):
+        Pix2PixConfig(generator="resnet")

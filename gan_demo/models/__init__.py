@@ -13,6 +13,7 @@ from torch import nn
 from gan_demo.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_demo.models.efficientnet_lite import EfficientNetLite0
 from gan_demo.models.fastgan import FastGANDiscriminator, FastGANGenerator
+from gan_demo.models.lite_unet import LiteUnetGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
 from gan_demo.models.stargan import StarGANDiscriminator, StarGANGenerator
 from gan_demo.models.style_features import VGG19Features
@@ -27,6 +28,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "patch_discriminator": PatchDiscriminator,
     "unet_generator": UnetGenerator,
     "huggan_unet_generator": HugganUnetGenerator,
+    "lite_unet_generator": LiteUnetGenerator,
     "stargan_generator": StarGANGenerator,
     "stargan_discriminator": StarGANDiscriminator,
     "efficientnet_lite0": EfficientNetLite0,  # feature networks for style transfer
@@ -54,6 +56,7 @@ __all__ = [
     "FastGANDiscriminator",
     "FastGANGenerator",
     "HugganUnetGenerator",
+    "LiteUnetGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",
     "StarGANDiscriminator",

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_demo.models import PatchDiscriminator, UnetGenerator
+from gan_demo.models import LiteUnetGenerator, PatchDiscriminator, UnetGenerator
 from gan_demo.training.data import flip_pairs, random_batches, to_signed, vary_strokes
 from gan_demo.training.datasets import PAIRS, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
@@ -18,10 +18,13 @@ from gan_demo.training.precision import bf16_autocast
 from gan_demo.training.schedule import adam, linear_decay
 from gan_demo.training.sketch_augment import affine_pairs, trace_targets
 
+GENERATORS = ("unet", "lite0_unet")  # pix2pix's U-Net, or a U-Net on a pretrained EfficientNet-Lite0 encoder
+
 
 @dataclass(frozen=True)
 class Pix2PixConfig:
     size: int = 64  # training resolution (px, square)
+    generator: str = "unet"  # one of GENERATORS; num_downs and dropout apply to "unet" only
     num_downs: int = 6  # U-Net levels: 64 px → 1×1 bottleneck
     base_channels: int = 24  # U-Net ngf
     norm: str = "instance"  # no train/test gap at batch size 1, unlike batch norm
@@ -43,7 +46,13 @@ class Pix2PixConfig:
     beta1: float = 0.5  # Adam β₁ (0.5: the GAN setting; 0.9 is the usual one without a discriminator)
     bf16: bool = False  # run G's forward under bfloat16 autocast (≈1.5× faster on CPUs with AVX512-BF16)
 
+    def __post_init__(self) -> None:
+        if self.generator not in GENERATORS:
+            raise ValueError(f"unknown generator {self.generator!r}; choose one of {', '.join(GENERATORS)}")
+
     def generator_config(self) -> dict:
+        if self.generator == "lite0_unet":  # decoder widths coarse → fine, scaled by base_channels
+            return {"decoder_channels": [self.base_channels * k for k in (8, 4, 3, 2, 1)]}
         return {
             "num_downs": self.num_downs,
             "base_channels": self.base_channels,
@@ -135,8 +144,11 @@ class Pix2PixTrainer(Trainer):
         )
 
 
-def build_pix2pix(config: Pix2PixConfig) -> tuple[UnetGenerator, PatchDiscriminator]:
-    generator = UnetGenerator(**config.generator_config())
+def build_pix2pix(config: Pix2PixConfig) -> tuple[nn.Module, PatchDiscriminator]:
+    if config.generator == "lite0_unet":  # the encoder starts from ImageNet (a fine-tune's --init replaces it)
+        generator: nn.Module = LiteUnetGenerator(**config.generator_config()).load_imagenet_encoder()
+    else:
+        generator = UnetGenerator(**config.generator_config())
     discriminator = PatchDiscriminator(
         in_channels=6, base_channels=config.disc_channels, n_layers=config.disc_layers, norm=config.norm
     )
@@ -144,7 +156,8 @@ def build_pix2pix(config: Pix2PixConfig) -> tuple[UnetGenerator, PatchDiscrimina
 
 
 OPTIONS = (
-    Option("base_channels"),
+    Option("generator", "pix2pix's U-Net, or a U-Net on ImageNet-pretrained EfficientNet-Lite0", choices=GENERATORS),
+    Option("base_channels", "U-Net width (lite0_unet: its finest decoder width)"),
     Option("num_downs"),
     Option("disc_layers"),
     Option("batch_size"),
