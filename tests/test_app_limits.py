@@ -52,13 +52,21 @@ def data_url(data: bytes) -> dict:
 
 
 def test_a_tiny_truncation_is_answered_at_once_and_the_next_user_is_served(app):
+    """No wall-clock bound of its own (the machine may be loaded): a truncation of 1e-300, which a naive
+    resampling truncated normal never satisfies, costs about what an ordinary grid of the same size costs."""
     _, client = app
-    started = time.perf_counter()
-    _, gallery = client.predict("faces-dcgan", 5, 64, 1.0, 1e-300, 64, api_name="/sample")
-    assert time.perf_counter() - started < 20 and len(gallery) == 64
+
+    def seconds(truncation: float) -> float:
+        started = time.perf_counter()
+        _, gallery = client.predict("faces-dcgan", 5, 64, 1.0, truncation, 64, api_name="/sample")
+        assert len(gallery) == 64
+        return time.perf_counter() - started
+
+    ordinary = seconds(0.0)
+    assert seconds(1e-300) < 3 * ordinary + 5
     started = time.perf_counter()
     client.predict("faces-dcgan", 6, 4, 1.0, 0.0, 64, api_name="/sample")
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 3 * ordinary + 5  # the next user: a smaller grid, served as quickly
 
 
 def test_a_drawing_sent_as_layers_without_a_composite_is_coloured(app, tmp_path):
