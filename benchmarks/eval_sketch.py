@@ -1,6 +1,6 @@
 """Quality of the bundled sketch → emoji model on the validation split, beside two baselines.
 
-    python -m benchmarks.eval_sketch [--weights runs/emoji-sketch/generator] [--previous OLD/generator]
+    python -m benchmarks.eval_sketch [--weights runs/emoji-sketch/generator] [--previous OLD/generator] [--out DIR]
 
 Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128 px, for
   - the model, fed the validation line art (fluent-high-contrast),
@@ -22,6 +22,7 @@ import torch
 from PIL import Image
 
 from benchmarks.common import EMOJI, OUT, ROOT, l1_and_ssim, load, to_unit, validation_names
+from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
@@ -44,6 +45,8 @@ def translate_all(
     already framed like the training pairs) the sketch goes in as it is.
     """
     entry = Registry().get("emoji-sketch")
+    if weights is not None and (weights.parent / "run.json").is_file():  # a run's own architecture (a candidate)
+        entry = entry_from_run(weights.parent)
     generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
     options = sketch_options(entry.options) if as_drawn else {"fit_to_ink": False}
     return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, **options) for s in sketches]
@@ -66,6 +69,7 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, default=None, help="a save_pretrained folder (default: bundled)")
     parser.add_argument("--previous", type=Path, default=None, help="an earlier generator folder to compare with")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the two grids (default: benchmarks/results)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = validation_names("fluent-high-contrast", also_in="fluent-modern")
@@ -78,12 +82,12 @@ def main() -> None:
         rows["previous model"] = l1_and_ssim(previous, truth)
     rows["baseline: the sketch itself"] = l1_and_ssim(sketches, truth)
     rows["baseline: mean training image"] = l1_and_ssim([mean] * len(truth), truth)
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     picks = list(range(0, len(names), max(1, len(names) // 12)))[:12]
     shown = [sketches, *([previous] if previous else []), outputs, truth]
     grid = make_grid([images[i] for images in shown for i in picks], columns=len(picks))
-    grid.save(OUT / "sketch_validation.png")
-    freehand_grid(args.weights, args.previous).save(OUT / "sketch_freehand.png")
+    grid.save(args.out / "sketch_validation.png")
+    freehand_grid(args.weights, args.previous).save(args.out / "sketch_freehand.png")
     print(f"validation pairs: {len(names)} (fluent-high-contrast → fluent-modern, 128 px)\n")
     print("| method | mean L1 ↓ | SSIM ↑ |\n|---|---|---|")
     for name, (l1, score) in rows.items():

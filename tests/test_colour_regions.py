@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_demo.models.colour_regions import flat_colour_regions, median_cut_labels
+from gan_demo.models.colour_regions import flat_colour_regions, flat_parts, median_cut_labels, part_labels
 from gan_demo.models.resnet import ResnetGenerator
 from tests.conftest import l1_before_and_after_fitting
 
@@ -85,3 +85,44 @@ def test_a_compiled_flat_colour_generator_paints_like_the_eager_one():
     with torch.no_grad():
         torch.testing.assert_close(compiled(image), eager(image), atol=1e-5, rtol=0)
         assert distinct_colours(compiled(image)[0]) <= 4
+
+
+def shaded_disc_on_white(size: int = 32) -> torch.Tensor:
+    """[1, 3, size, size] in [0, 1]: a yellow disc shaded dark-to-light top to bottom, a dark outline, white."""
+    ys, xs = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing="ij")
+    radius = ((ys - size / 2) ** 2 + (xs - size / 2) ** 2).sqrt()
+    image = torch.ones(3, size, size)
+    shade = 0.55 + 0.4 * ys / size  # a strong but smooth gradient: neighbours differ by about 1 ΔE
+    image[:, radius < 12] = torch.stack([shade, shade * 0.8, shade * 0.1])[:, radius < 12]
+    image[:, (radius >= 12) & (radius < 14)] = 0.1
+    return image[None]
+
+
+def test_flat_parts_paint_a_smoothly_shaded_part_one_colour_where_median_cut_bands_it():
+    image = shaded_disc_on_white()
+    inside = torch.zeros(32, 32, dtype=torch.bool)
+    ys, xs = torch.meshgrid(torch.arange(32).float(), torch.arange(32).float(), indexing="ij")
+    inside[((ys - 16) ** 2 + (xs - 16) ** 2).sqrt() < 10] = True
+    parts = flat_parts(image, edge=6.0)
+    banded = (flat_colour_regions(image * 2 - 1, 4) + 1) / 2
+    assert distinct_colours(parts[0][:, inside]) == 1 < distinct_colours(banded[0][:, inside])
+    torch.testing.assert_close(parts[0][:, inside][:, 0], image[0][:, inside].mean(1))  # the part's mean colour
+    assert torch.equal(parts[0][:, 0, 0], image[0][:, 0, 0])  # the white background is its own part
+    labels = part_labels(image, edge=6.0)
+    assert labels[0, 16, 16] != labels[0, 0, 0] and len(torch.unique(labels)) >= 3  # disc, outline, background
+
+    colours = image.clone().requires_grad_(True)
+    flat_parts(colours, edge=6.0)[0, 0, 16, 16].backward()
+    assert (colours.grad[0, 0][inside] > 0).all() and colours.grad[0, 0, 0, 0] == 0  # only its own part
+
+
+def test_a_generator_takes_one_flat_stage_or_the_other_never_both():
+    painted = ResnetGenerator(base_channels=4, n_blocks=1, residual=True, flat_parts=6.0).eval()
+    image = shaded_disc_on_white() * 2 - 1
+    with torch.no_grad():
+        out = painted(image)  # zero-initialised residual: the input, painted
+    torch.testing.assert_close(out, flat_parts((image + 1) / 2, 6.0) * 2 - 1)
+    with pytest.raises(ValueError, match="not both"):
+        ResnetGenerator(base_channels=4, n_blocks=1, flat_colours=4, flat_parts=6.0)
+    with pytest.raises(ValueError, match="ΔE > 0"):
+        ResnetGenerator(base_channels=4, n_blocks=1, flat_parts=-1.0)

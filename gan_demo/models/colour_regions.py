@@ -86,3 +86,67 @@ class FlatColourRegions(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return flat_colour_regions(image, self.n_colours)
+
+
+def srgb_to_lab(image: torch.Tensor) -> torch.Tensor:
+    """[B, 3, H, W] sRGB in [0, 1] → CIELAB (D65), L in [0, 100]."""
+    linear = torch.where(image <= 0.04045, image / 12.92, ((image.clamp(min=0) + 0.055) / 1.055) ** 2.4)
+    to_xyz = image.new_tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = torch.einsum("ij,bjhw->bihw", to_xyz, linear) / image.new_tensor([0.9505, 1.0, 1.089])[:, None, None]
+    f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp(min=1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
+
+
+def part_labels(image: torch.Tensor, edge: float) -> torch.Tensor:
+    """image [B, 3, H, W] in [0, 1] → labels [B, H, W]: 0 on part boundaries, 1 … K for the parts.
+
+    A part is a 4-connected set of pixels whose neighbours differ by less than `edge` (CIE76 ΔE): a smooth
+    shading gradient is one part however far its ends are apart, and a drawn edge separates two parts.
+    """
+    import cv2  # OpenCV's connected components; imported here so the models import without it
+
+    lab = srgb_to_lab(image.detach().float())
+    dx = (lab[..., :, 1:] - lab[..., :, :-1]).norm(dim=1) > edge  # [B, H, W-1]
+    dy = (lab[..., 1:, :] - lab[..., :-1, :]).norm(dim=1) > edge
+    boundary = torch.zeros(lab.shape[0], *lab.shape[2:], dtype=torch.bool, device=lab.device)
+    boundary[..., :, 1:] |= dx
+    boundary[..., :, :-1] |= dx
+    boundary[..., 1:, :] |= dy
+    boundary[..., :-1, :] |= dy
+    inside = (~boundary).to(torch.uint8).cpu().numpy()
+    labels = [torch.from_numpy(cv2.connectedComponents(mask, connectivity=4)[1].astype("int64")) for mask in inside]
+    return torch.stack(labels).to(image.device)
+
+
+def flat_parts(image: torch.Tensor, edge: float) -> torch.Tensor:
+    """image [B, C, H, W] in [0, 1] → each part (see `part_labels`) painted with its mean colour; pixels on
+    part boundaries keep their own. Differentiable with respect to the colours, not to the choice of parts."""
+    batch, channels, height, width = image.shape
+    labels = part_labels(image, edge).flatten(1)  # [B, N]
+    colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
+    means, _ = region_means(colours, labels, int(labels.max()) + 1)
+    painted = means.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
+    painted = torch.where((labels == 0).unsqueeze(-1), colours, painted)
+    return painted.transpose(1, 2).reshape(batch, channels, height, width)
+
+
+class FlatParts(nn.Module):
+    """`flat_parts` as an output stage on [-1, 1] images: one colour per part (parts split at ΔE ≥ `edge`)."""
+
+    eager_under_compile = True
+
+    def __init__(self, edge: float) -> None:
+        super().__init__()
+        self.edge = edge
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return flat_parts((image + 1) / 2, self.edge) * 2 - 1
+
+
+def flat_painter(n_colours: int, part_edge: float) -> nn.Module | None:
+    """The output stage a generator's config asks for: `n_colours` regions, or parts split at ΔE `part_edge`."""
+    if n_colours and part_edge:
+        raise ValueError("choose one flat-colour stage: flat_colours (regions) or flat_parts (ΔE edge), not both")
+    if part_edge < 0:
+        raise ValueError(f"flat_parts is a colour difference (ΔE > 0, or 0: off), not {part_edge}")
+    return FlatColourRegions(n_colours) if n_colours else FlatParts(part_edge) if part_edge else None

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from gan_demo.models._mixin import HubModel
-from gan_demo.models.colour_regions import FlatColourRegions
+from gan_demo.models.colour_regions import flat_painter
 
 NORMS = ("instance", "instance_affine", "batch")
 UPSAMPLES = ("transpose", "resize")
@@ -88,6 +88,7 @@ class ResnetGenerator(nn.Module, HubModel):
         upsample: str = "transpose",  # one of UPSAMPLES
         residual: bool = False,  # learn a change to the input: output = clip(input + network(input))
         flat_colours: int = 0,  # paint the output in at most this many flat colours (0: off)
+        flat_parts: float = 0.0,  # or paint each part one colour, parts split at this ΔE (0: off)
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
@@ -98,7 +99,7 @@ class ResnetGenerator(nn.Module, HubModel):
             raise ValueError(f"flat_colours must be 0 (off) or at least 2, not {flat_colours}")
         self.residual = residual
         self.flat_colours = flat_colours
-        self.paint = FlatColourRegions(flat_colours) if flat_colours else None  # holds no weights
+        self.paint = flat_painter(flat_colours, flat_parts)  # holds no weights
         use_bias = norm != "batch"  # batch norm has its own shift
         c = base_channels
         layers: list[nn.Module] = [

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models._mixin import HubModel
-from gan_demo.models.colour_regions import FlatColourRegions
+from gan_demo.models.colour_regions import flat_painter
 
 UPSAMPLES = ("transpose", "resize")
 
@@ -126,18 +126,20 @@ class StarGANGenerator(nn.Module, HubModel):
         upsample: str = "transpose",  # one of UPSAMPLES
         flat_colours: int = 0,  # paint label `flat_domain`'s output in at most this many colours (0: off)
         flat_domain: int = -1,  # the label whose value blends the painted output in (-1: none)
+        flat_parts: float = 0.0,  # instead of flat_colours: one colour per part, parts split at this ΔE
         label_norms: bool = False,  # labels also scale and shift every instance norm (ours)
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"unknown upsample {upsample!r}; choose one of {', '.join(UPSAMPLES)}")
-        if bool(flat_colours) != (0 <= flat_domain < c_dim) or flat_colours == 1 or flat_colours < 0:
+        painting = bool(flat_colours or flat_parts)
+        if painting != (0 <= flat_domain < c_dim) or flat_colours == 1 or flat_colours < 0:
             raise ValueError(
                 f"flat_colours (≥ 2, or 0: off) needs a flat_domain among the {c_dim} labels and the other way "
                 f"round; got {flat_colours} and {flat_domain}"
             )
         self.flat_domain = flat_domain
-        self.paint = FlatColourRegions(flat_colours) if flat_colours else None
+        self.paint = flat_painter(flat_colours, flat_parts)
         self.c_dim = c_dim
         self.residual = residual
         self.label_norms = label_norms

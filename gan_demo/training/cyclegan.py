@@ -31,6 +31,8 @@ class CycleGANConfig:
     residual: bool = False  # generators learn a change to their input, starting from the identity
     flat_colours_a: int = 0  # F (B → A) paints its output in this many flat colour regions (0: off)
     flat_colours_b: int = 0  # G (A → B) likewise
+    flat_parts_a: float = 0.0  # F paints one colour per part instead, parts split at this ΔE (0: off)
+    flat_parts_b: float = 0.0  # G likewise
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
     batch_size: int = 4
@@ -51,6 +53,7 @@ class CycleGANConfig:
             "upsample": self.upsample,
             "residual": self.residual,
             "flat_colours": {"a": self.flat_colours_a, "b": self.flat_colours_b}[target],
+            **({"flat_parts": parts} if (parts := {"a": self.flat_parts_a, "b": self.flat_parts_b}[target]) else {}),
         }
 
 
@@ -144,6 +147,10 @@ OPTIONS = (
         Option(f"flat_colours_{d}", f"the generator into domain {d.upper()} paints N flat colour regions", metavar="N")
         for d in ("a", "b")
     ),
+    *(
+        Option(f"flat_parts_{d}", f"the generator into {d.upper()} paints one colour per part (ΔE edge)", metavar="ΔE")
+        for d in ("a", "b")
+    ),
     Option("batch_size"),
 )
 
@@ -158,6 +165,7 @@ def config_from_entry(entry) -> CycleGANConfig | None:
         and all(entry.architecture_of(role) == "resnet_generator" for role in ("a2b", "b2a"))
         and network.get("norm", "instance") == "instance"
         and not network.get("flat_colours")
+        and not network.get("flat_parts")
         and not network.get("dropout")
     )
     if not fits:

@@ -44,6 +44,7 @@ class StarGANConfig:
     upsample: str = "transpose"  # the generator's decoder: "transpose" (the paper) or "resize" (no checkerboard)
     flat_colours: int = 0  # ours: paint `flat_domain`'s outputs in at most this many flat colours (0: off)
     flat_domain: str = ""  # the domain (by name) whose outputs are painted in flat colours
+    flat_parts: float = 0.0  # ours: instead of flat_colours, paint one colour per part (parts split at ΔE)
     label_norms: bool = False  # ours: the labels also scale and shift every instance norm of the generator
     disc_conv_dim: int = 64  # discriminator width
     disc_repeat_num: int = 6  # discriminator stride-2 layers (the judged side must divide by 2^this)
@@ -72,6 +73,7 @@ class StarGANConfig:
             "upsample": self.upsample,
             "flat_colours": self.flat_colours,
             "flat_domain": names.index(self.flat_domain) if self.flat_domain else -1,
+            **({"flat_parts": self.flat_parts} if self.flat_parts else {}),
             **({"label_norms": True} if self.label_norms else {}),  # older run folders' configs stay as they were
         }
 
@@ -216,6 +218,7 @@ OPTIONS = (
     Option("upsample", "generator decoder: transpose (paper) or resize (no checkerboard)", choices=UPSAMPLES),
     Option("flat_colours", "paint --flat-domain's outputs in at most N flat colours (ours; 0: off)"),
     Option("flat_domain", "the flat-colour domain, by name"),
+    Option("flat_parts", "instead of --flat-colours: one colour per part, parts split at this ΔE (ours)"),
     Option("label_norms", "labels also scale and shift every generator instance norm (ours)"),
     Option("disc_conv_dim", "discriminator width (paper: 64)"),
     Option("disc_repeat_num", "discriminator stride-2 layers (paper: 6)"),
