@@ -152,6 +152,8 @@ OPTIONS = (
         for d in ("a", "b")
     ),
     Option("batch_size"),
+    Option("lr"),
+    Option("decay_fraction", "last share of the run with linearly decaying LR (paper: 0.5)"),
 )
 
 
