@@ -52,13 +52,18 @@ def test_feature_size_must_divide_into_the_four_scales() -> None:
         ProjectedDiscriminator(feature_size=100, pretrained=False)
 
 
-def test_a_tiny_run_with_the_projected_discriminator_trains_only_its_heads_and_the_generator(tmp_path) -> None:
-    folder = tmp_path / "emoji"
+def _squares(folder, colour, box) -> object:
+    """Four 64 px images in `folder`: a square `box` of colour(index) on white."""
     folder.mkdir()
     for index in range(4):
         image = Image.new("RGB", (64, 64), "white")
-        image.paste((200, 60 * index, 30), (16, 16, 48, 48))
+        image.paste(colour(index), box)
         image.save(folder / f"e{index}.png")
+    return folder
+
+
+def test_a_tiny_run_with_the_projected_discriminator_trains_only_its_heads_and_the_generator(tmp_path) -> None:
+    folder = _squares(tmp_path / "emoji", lambda index: (200, 60 * index, 30), (16, 16, 48, 48))
     config = GANConfig(latent_dim=8, base_channels=2, disc_channels=4, batch_size=2, ema=0.9, discriminator="projected")
     trainer, logs = train(gan.FAMILY, config, {"images": folder}, steps=2, device=CPU)
     features = {k: v.clone() for k, v in trainer.discriminator.projector.state_dict().items()}
@@ -73,12 +78,7 @@ def test_a_tiny_run_with_the_projected_discriminator_trains_only_its_heads_and_t
 
 
 def test_own_plus_projected_trains_both_discriminators_and_a_fine_tune_starts_the_own_one_warm(tmp_path) -> None:
-    folder = tmp_path / "emoji"
-    folder.mkdir()
-    for index in range(4):
-        image = Image.new("RGB", (64, 64), "white")
-        image.paste((30, 60 * index, 200), (8, 8, 40, 40))
-        image.save(folder / f"e{index}.png")
+    folder = _squares(tmp_path / "emoji", lambda index: (30, 60 * index, 200), (8, 8, 40, 40))
     base = dict(latent_dim=8, base_channels=2, disc_channels=4, batch_size=2, ema=0.9)
     single, _ = train(gan.FAMILY, GANConfig(**base), {"images": folder}, steps=1, device=CPU)
     single.discriminator.requires_grad_(False)

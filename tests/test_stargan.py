@@ -26,6 +26,18 @@ CPU = torch.device("cpu")
 CELEBA = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
 HAIR = AttributeOptions(exclusive=False, groups=("Black_Hair|Blond_Hair|Brown_Hair",), low=-0.5, high=1.5)
 TINY_G = {"c_dim": 5, "conv_dim": 4, "repeat_num": 2}
+TINY_RUN = {  # a residual StarGAN small enough to train 2 steps in a test, LSGAN, one critic step
+    "size": 16,
+    "conv_dim": 4,
+    "repeat_num": 1,
+    "residual": True,
+    "disc_conv_dim": 4,
+    "disc_repeat_num": 2,
+    "batch_size": 3,
+    "n_critic": 1,
+    "gan_mode": "lsgan",
+    "lambda_gp": 0,
+}
 
 
 def test_names_not_given_are_zero_for_domains_and_keep_the_start_for_attributes():
@@ -217,21 +229,7 @@ def test_a_tiny_stargan_run_trains_d_every_step_and_g_every_n_critic_steps(tmp_p
 
 
 def test_the_resize_decoder_and_the_flat_domain_start_as_the_identity_and_paint_only_that_domain(tmp_path):
-    config = StarGANConfig(
-        size=16,
-        conv_dim=4,
-        repeat_num=1,
-        residual=True,
-        upsample="resize",
-        flat_colours=3,
-        flat_domain="green",
-        disc_conv_dim=4,
-        disc_repeat_num=2,
-        batch_size=3,
-        n_critic=1,
-        gan_mode="lsgan",
-        lambda_gp=0,
-    )
+    config = StarGANConfig(**TINY_RUN, upsample="resize", flat_colours=3, flat_domain="green")
     trainer, logs = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=2, device=CPU)
     generator = trainer.generator.eval()
     assert generator.flat_domain == 1 and not any(isinstance(m, torch.nn.ConvTranspose2d) for m in generator.modules())
@@ -284,19 +282,7 @@ def test_the_paper_generator_hears_a_label_only_at_the_border_and_labelled_norms
         moved = (labelled(image, red) - before).abs()[0, :, 8:24, 8:24]
         apart = (labelled(image, red) - labelled(image, green)).abs()[0, :, 8:24, 8:24]
     assert moved.mean() > 0.01 and apart.mean() > 0.01  # the films act on the middle of the image, per label
-    config = StarGANConfig(
-        size=16,
-        conv_dim=4,
-        repeat_num=1,
-        residual=True,
-        label_norms=True,
-        disc_conv_dim=4,
-        disc_repeat_num=2,
-        batch_size=3,
-        n_critic=1,
-        gan_mode="lsgan",
-        lambda_gp=0,
-    )
+    config = StarGANConfig(**TINY_RUN, label_norms=True)
     trainer, logs = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=2, device=CPU)
     assert all(math.isfinite(v) for log in logs for v in log.losses.values())
     assert any(m.film.weight.abs().sum() > 0 for m in trainer.generator.modules() if hasattr(m, "film"))

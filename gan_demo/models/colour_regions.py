@@ -60,7 +60,6 @@ def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int
     Differentiable with respect to the colours (each output pixel is a mean of input pixels), not to the
     choice of regions.
     """
-    batch, channels, height, width = image.shape
     colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
     with torch.no_grad():
         labels = median_cut_labels(colours, n_colours)
@@ -68,8 +67,20 @@ def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int
             centres, counts = region_means(colours, labels, n_colours)
             distances = torch.cdist(colours, centres).masked_fill(counts.unsqueeze(1) == 0, torch.inf)
             labels = distances.argmin(dim=2)
-    centres, _ = region_means(colours, labels, n_colours)
-    painted = centres.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
+    return paint_regions(image, labels, n_colours)
+
+
+def paint_regions(
+    image: torch.Tensor, labels: torch.Tensor, n_regions: int, *, keep: int | None = None
+) -> torch.Tensor:
+    """image [B, C, H, W], labels [B, H·W] in [0, n_regions) → every pixel painted its region's mean colour
+    (the pixels of region `keep`, if given, keep their own). Gradients reach each pixel through that mean."""
+    batch, channels, height, width = image.shape
+    colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
+    means, _ = region_means(colours, labels, n_regions)
+    painted = means.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
+    if keep is not None:
+        painted = torch.where((labels == keep).unsqueeze(-1), colours, painted)
     return painted.transpose(1, 2).reshape(batch, channels, height, width)
 
 
@@ -121,13 +132,12 @@ def part_labels(image: torch.Tensor, edge: float) -> torch.Tensor:
 def flat_parts(image: torch.Tensor, edge: float) -> torch.Tensor:
     """image [B, C, H, W] in [0, 1] → each part (see `part_labels`) painted with its mean colour; pixels on
     part boundaries keep their own. Differentiable with respect to the colours, not to the choice of parts."""
-    batch, channels, height, width = image.shape
-    labels = part_labels(image, edge).flatten(1)  # [B, N]
-    colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
-    means, _ = region_means(colours, labels, int(labels.max()) + 1)
-    painted = means.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
-    painted = torch.where((labels == 0).unsqueeze(-1), colours, painted)
-    return painted.transpose(1, 2).reshape(batch, channels, height, width)
+    return _paint_parts(image, part_labels(image, edge))
+
+
+def _paint_parts(image: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    labels = labels.flatten(1)  # [B, N]; 0: boundary pixels, which keep their own colour
+    return paint_regions(image, labels, int(labels.max()) + 1, keep=0)
 
 
 class FlatParts(nn.Module):
@@ -140,7 +150,7 @@ class FlatParts(nn.Module):
         self.edge = edge
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return flat_parts((image + 1) / 2, self.edge) * 2 - 1
+        return _paint_parts(image, part_labels((image + 1) / 2, self.edge))  # means are the same in any range
 
 
 def flat_painter(n_colours: int, part_edge: float) -> nn.Module | None:

@@ -102,13 +102,16 @@ class EfficientNetLite0(nn.Module, HubModel):
         *,
         num_classes: int = 1000,  # ImageNet-1k; the packaged weights need 1000
         dropout: float = 0.2,  # before the classifier, active only in train mode
+        stages: int = len(STAGES),  # fewer: an encoder of the first stages only, without head and classifier
     ) -> None:
         super().__init__()
+        if not 1 <= stages <= len(STAGES):
+            raise ValueError(f"stages must be 1 … {len(STAGES)}, got {stages}")
         self._conv_stem = Conv2dSame(3, STEM_CHANNELS, 3, stride=2, bias=False)
         self._bn0 = _bn(STEM_CHANNELS)
         blocks, self.stage_ends = [], []
         channels = STEM_CHANNELS
-        for stage in STAGES:
+        for stage in STAGES[:stages]:
             for i in range(stage.repeats):
                 stride = stage.stride if i == 0 else 1
                 blocks.append(
@@ -117,10 +120,12 @@ class EfficientNetLite0(nn.Module, HubModel):
                 channels = stage.channels
             self.stage_ends.append(len(blocks) - 1)
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = nn.Conv2d(channels, FEATURE_CHANNELS, 1, bias=False)
-        self._bn1 = _bn(FEATURE_CHANNELS)
-        self._dropout = nn.Dropout(dropout)
-        self._fc = nn.Linear(FEATURE_CHANNELS, num_classes)
+        self.has_head = stages == len(STAGES)
+        if self.has_head:
+            self._conv_head = nn.Conv2d(channels, FEATURE_CHANNELS, 1, bias=False)
+            self._bn1 = _bn(FEATURE_CHANNELS)
+            self._dropout = nn.Dropout(dropout)
+            self._fc = nn.Linear(FEATURE_CHANNELS, num_classes)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """image: [N, 3, H, W] RGB in [0, 1] → logits [N, num_classes]."""
@@ -137,9 +142,11 @@ class EfficientNetLite0(nn.Module, HubModel):
         /2, /4, /8, /16, /16, /32, /32) and "head" (1280 ch, /32). Stops after the deepest layer asked for.
         """
         wanted = _check_layers(layers)
+        last = max(LAYERS.index(name) for name in wanted)
+        if last > len(self.stage_ends) + (1 if self.has_head else 0):
+            raise ValueError(f"this encoder stops at stage{len(self.stage_ends)}; {LAYERS[last]!r} is deeper")
         x = F.relu6(self._bn0(self._conv_stem(_to_signed_unit(image))))
         maps = {"stem": x} if "stem" in wanted else {}
-        last = max(LAYERS.index(name) for name in wanted)
         for stage, end in enumerate(self.stage_ends[:last], start=1):
             start = self.stage_ends[stage - 2] + 1 if stage > 1 else 0
             for block in self._blocks[start : end + 1]:

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models._mixin import HubModel
-from gan_demo.models.efficientnet_lite import EfficientNetLite0, packaged_weights_path
+from gan_demo.models.efficientnet_lite import EfficientNetLite0, load_efficientnet_lite0
 
 SKIP_LAYERS = ("stem", "stage2", "stage3", "stage5", "stage6")  # /2, /4, /8, /16, /32
 SKIP_CHANNELS = (32, 24, 40, 112, 192)
@@ -56,13 +56,7 @@ class LiteUnetGenerator(nn.Module, HubModel):
         if len(decoder_channels) != len(SKIP_LAYERS):
             raise ValueError(f"decoder_channels: {len(SKIP_LAYERS)} widths, coarse to fine; got {decoder_channels}")
         self.decoder_channels = tuple(int(c) for c in decoder_channels)
-        encoder = EfficientNetLite0()
-        keep = encoder.stage_ends[ENCODER_STAGES - 1] + 1
-        encoder._blocks = encoder._blocks[:keep]
-        encoder.stage_ends = encoder.stage_ends[:ENCODER_STAGES]
-        for unused in ("_conv_head", "_bn1", "_dropout", "_fc"):
-            delattr(encoder, unused)
-        self.encoder = encoder
+        self.encoder = EfficientNetLite0(stages=ENCODER_STAGES)
         skips = (*reversed(SKIP_CHANNELS[:-1]), 3)  # the finer maps, then the input image at full size
         widths = (SKIP_CHANNELS[-1], *self.decoder_channels)
         self.decoder = nn.ModuleList(
@@ -80,11 +74,7 @@ class LiteUnetGenerator(nn.Module, HubModel):
         return torch.tanh(self.to_rgb(x))
 
     def load_imagenet_encoder(self) -> LiteUnetGenerator:
-        """Copy the packaged ImageNet weights into the encoder (every encoder tensor must be found)."""
-        state = torch.load(packaged_weights_path(), map_location="cpu", weights_only=True)
-        own = self.encoder.state_dict()
-        missing = sorted(set(own) - set(state))
-        if missing:
-            raise ValueError(f"the ImageNet file lacks encoder tensors: {missing[:3]}")
-        self.encoder.load_state_dict({key: state[key] for key in own}, strict=True)
+        """Copy the packaged ImageNet weights (the whole network, strictly loaded) into the encoder."""
+        imagenet = load_efficientnet_lite0("cpu").state_dict()
+        self.encoder.load_state_dict({key: imagenet[key] for key in self.encoder.state_dict()}, strict=True)
         return self

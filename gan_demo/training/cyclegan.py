@@ -46,6 +46,7 @@ class CycleGANConfig:
 
     def generator_config(self, target: str) -> dict:
         """Constructor arguments of the generator into domain target ("a" or "b")."""
+        parts = {"a": self.flat_parts_a, "b": self.flat_parts_b}[target]
         return {
             "base_channels": self.base_channels,
             "n_blocks": self.n_blocks,
@@ -53,7 +54,7 @@ class CycleGANConfig:
             "upsample": self.upsample,
             "residual": self.residual,
             "flat_colours": {"a": self.flat_colours_a, "b": self.flat_colours_b}[target],
-            **({"flat_parts": parts} if (parts := {"a": self.flat_parts_a, "b": self.flat_parts_b}[target]) else {}),
+            **({"flat_parts": parts} if parts else {}),  # older run folders' configs stay as they were
         }
 
 

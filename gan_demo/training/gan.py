@@ -187,8 +187,7 @@ class GANTrainer(Trainer):
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim, generator=self.rng).to(self.device)
         fake = self.generator(z)
-        own = None if isinstance(self.discriminator, ProjectedDiscriminator) else self.discriminator
-        projected = self.projected if own is not None else self.discriminator
+        own, projected = self._judges()
         prefix = "P" if own is not None else "D"  # a projected-only run logs D_real / D_fake, as before
 
         terms: dict[str, torch.Tensor] = {}
@@ -229,6 +228,12 @@ class GANTrainer(Trainer):
         self.opt_g.step()
         self._update_average()
         return {name: value.item() for name, value in (g_terms | terms).items()}
+
+    def _judges(self) -> tuple[nn.Module | None, ProjectedDiscriminator | None]:
+        """(the family's own D, the projected D), either None where the run has none."""
+        if isinstance(self.discriminator, ProjectedDiscriminator):
+            return None, self.discriminator
+        return self.discriminator, self.projected
 
     def _own_d_terms(self, own: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """The family's own D on real and (detached) fake images; FastGAN's also reconstructs the reals."""
