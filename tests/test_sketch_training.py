@@ -129,7 +129,7 @@ def test_the_training_command_can_start_from_a_saved_generator(tmp_path):
     assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
 
 
-def test_frozen_networks_keep_their_init_weights_while_the_discriminator_warms_up(tmp_path):
+def test_frozen_networks_keep_their_init_weights_while_the_discriminator_warms_up(tmp_path, capsys):
     from gan_demo.training.__main__ import main
 
     source, target = make_pairs(tmp_path, size=32)
@@ -144,10 +144,15 @@ def test_frozen_networks_keep_their_init_weights_while_the_discriminator_warms_u
         first = load_file(tmp_path / f"first/{role}/model.safetensors")
         warm = load_file(tmp_path / f"warm/{role}/model.safetensors")
         assert all(torch.equal(first[k], warm[k]) for k in first) is same, role
-    with pytest.raises(ValueError, match="--frozen: no network critic; this family has generator, discriminator"):
-        main([*common, "--out", str(tmp_path / "x"), "--init", str(tmp_path / "first"), "--frozen", "critic"])
-    with pytest.raises(ValueError, match="give --init RUN_FOLDER"):
-        main([*common, "--out", str(tmp_path / "y"), "--frozen", "generator"])
+    for extra, message in (
+        (["--init", str(tmp_path / "first"), "--frozen", "critic"], "no network critic; this family has generator, d"),
+        (["--frozen", "generator"], "give --init RUN_FOLDER"),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main([*common, "--out", str(tmp_path / "x"), *extra])
+        assert stopped.value.code == 2
+        line = capsys.readouterr().err.strip()
+        assert line.startswith("python -m gan_demo.training pix2pix: --frozen") and message in line and "\n" not in line
 
 
 def test_the_lite0_unet_starts_from_imagenet_trains_whole_and_its_run_folder_is_a_sketch_model(tmp_path):

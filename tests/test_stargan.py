@@ -228,6 +228,33 @@ def test_a_tiny_stargan_run_trains_d_every_step_and_g_every_n_critic_steps(tmp_p
         assert any(not torch.equal(before[role][k], v) for k, v in network.state_dict().items()), role
 
 
+def test_target_weights_draw_targets_in_those_proportions_and_never_the_source(tmp_path):
+    config = StarGANConfig(**TINY_RUN, target_weights="green=3, blue=0")
+    trainer, _ = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=1, device=CPU)
+    batches = trainer.batches
+    pairs = torch.cat([torch.stack(next(batches)[3:], dim=1) for _ in range(400)])  # (source, target) rows
+    assert (pairs[:, 0] != pairs[:, 1]).all()
+    assert not (pairs[:, 1] == 2).any()  # blue has weight 0: never a target
+    from_blue = pairs[pairs[:, 0] == 2, 1]
+    assert 0.68 < (from_blue == 1).float().mean() < 0.82  # green 3 : red 1 → 75 %
+    assert (pairs[pairs[:, 0] == 1, 1] == 0).all()  # from green, red is all that is left
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ("purple=2", "NAME one of red, green, blue"),
+        ("green", "NAME=WEIGHT"),
+        ("green=-1", "finite number ≥ 0"),
+        ("green=nan", "finite number ≥ 0"),
+        ("green=0,blue=0", "no target for red"),
+    ],
+)
+def test_bad_target_weights_are_refused_with_the_domain_names(weights, message):
+    with pytest.raises(ValueError, match=message):
+        StarGANConfig(target_weights=weights).target_draw_weights(("red", "green", "blue"))
+
+
 def test_the_resize_decoder_and_the_flat_domain_start_as_the_identity_and_paint_only_that_domain(tmp_path):
     config = StarGANConfig(**TINY_RUN, upsample="resize", flat_colours=3, flat_domain="green")
     trainer, logs = train(FAMILY, config, {"domains": _domain_folders(tmp_path)}, steps=2, device=CPU)

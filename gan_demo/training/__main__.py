@@ -169,14 +169,25 @@ def _run(args: argparse.Namespace, argv: list[str], session: distributed.Session
     folders = {name: getattr(args, name) for name, _ in family.data.folders}
     max_seconds = args.minutes * 60 if args.minutes else None
     start = resumed.start if resumed else (0, 0.0)
-    trainer, logs = train(
-        family, config, folders, steps=args.steps, device=device, split=args.split, max_seconds=max_seconds, start=start
-    )
-    if resumed:  # under torchrun the other processes keep the new streams `train` gave them
-        trainer.load_training_state(resumed.trainer, streams=session.is_main)
-    elif args.init:
-        trainer.load_networks(args.init)
-    _freeze(trainer, args)
+    try:  # what the command line asks for is checked before the first step: a bad value is one line, exit 2
+        trainer, logs = train(
+            family,
+            config,
+            folders,
+            steps=args.steps,
+            device=device,
+            split=args.split,
+            max_seconds=max_seconds,
+            start=start,
+        )
+        if resumed:  # under torchrun the other processes keep the new streams `train` gave them
+            trainer.load_training_state(resumed.trainer, streams=session.is_main)
+        elif args.init:
+            trainer.load_networks(args.init)
+        _freeze(trainer, args)
+    except ValueError as error:
+        print(f"python -m gan_demo.training {family.name}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
     card = ModelCard(title=args.title, description=args.description, licence=args.licence, credit=args.credit)
     model = (

@@ -12,6 +12,7 @@ subject in domain c, which converges in far fewer steps than the unpaired terms 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -59,6 +60,7 @@ class StarGANConfig:
     lambda_rec: float = 10.0
     lambda_paired: float = 0.0  # ours: L1 to the same subject's image in the target domain (0: the paper)
     decay_fraction: float = 0.5  # the last part of the run with linearly decaying LR
+    target_weights: str = ""  # ours: "NAME=W,…" draws target domains in these proportions (others 1; "": uniform)
     bf16: bool = False  # G's forward passes under bfloat16 autocast (CPUs with AVX512-BF16)
     seed: int = 0
 
@@ -77,6 +79,30 @@ class StarGANConfig:
             **({"label_norms": True} if self.label_norms else {}),  # older run folders' configs stay as they were
         }
 
+    def target_draw_weights(self, names: tuple[str, ...]) -> tuple[float, ...] | None:
+        """Relative odds of each domain as a target ("flat=3": flat three times as often as each other one)."""
+        if not self.target_weights.strip():
+            return None
+        weights = dict.fromkeys(names, 1.0)
+        for item in self.target_weights.split(","):
+            name, sep, value = item.partition("=")
+            name = name.strip()
+            if name not in weights or not sep:
+                raise ValueError(
+                    f"--target-weights {item.strip()!r}: write NAME=WEIGHT with NAME one of {', '.join(names)}"
+                )
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = float("nan")
+            if not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"--target-weights {name}: the weight must be a finite number ≥ 0, not {value!r}")
+            weights[name] = weight
+        for name in names:  # every source needs some other domain to go to
+            if sum(w for other, w in weights.items() if other != name) <= 0:
+                raise ValueError(f"--target-weights leaves no target for {name}: give another domain a weight > 0")
+        return tuple(weights[name] for name in names)
+
     def discriminator_config(self, domains: int) -> dict:
         return {
             "image_size": self.crop or self.size,
@@ -91,11 +117,21 @@ class DomainBatches:
     """Batches of (image, its domain, a random other domain, that domain's image of the same subject or not).
 
     Source domains are drawn uniformly (small domains are not drowned by big ones), images uniformly within
-    them; crops and flips are shared by an image and its counterpart.
+    them; targets uniformly among the other domains, or in proportion to `target_weights`. Crops and flips are
+    shared by an image and its counterpart.
     """
 
-    def __init__(self, data: TrainingData, *, batch_size: int, crop: int | None, generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        data: TrainingData,
+        *,
+        batch_size: int,
+        crop: int | None,
+        generator: torch.Generator,
+        target_weights: tuple[float, ...] | None = None,
+    ) -> None:
         self.sets, self.batch_size, self.crop, self.rng = data.sets, batch_size, crop, generator
+        self.target_weights = None if target_weights is None else torch.tensor(target_weights, dtype=torch.float64)
         names = data.names or tuple(() for _ in data.sets)
         self.index = [{name: i for i, name in enumerate(listed)} for listed in names]
         self.names = names
@@ -103,7 +139,7 @@ class DomainBatches:
     def __next__(self) -> tuple[torch.Tensor, ...]:
         n, domains, rng = self.batch_size, len(self.sets), self.rng
         source = torch.randint(domains, (n,), generator=rng)
-        target = (source + torch.randint(1, domains, (n,), generator=rng)) % domains  # never the source
+        target = self._targets(source)
         images, counterparts, found = [], [], []
         for s, t in zip(source.tolist(), target.tolist(), strict=True):
             i = int(torch.randint(len(self.sets[s]), (1,), generator=rng))
@@ -115,6 +151,15 @@ class DomainBatches:
         if self.crop:
             real, paired = shared_crops((real, paired), self.crop, rng)
         return to_signed(real), to_signed(paired), torch.tensor(found), source, target
+
+    def _targets(self, source: torch.Tensor) -> torch.Tensor:
+        """A domain other than the source for each image."""
+        domains = len(self.sets)
+        if self.target_weights is None:  # the paper's uniform draw (and its random stream)
+            return (source + torch.randint(1, domains, source.shape, generator=self.rng)) % domains
+        odds = self.target_weights.expand(len(source), -1).clone()
+        odds[torch.arange(len(source)), source] = 0
+        return torch.multinomial(odds, 1, generator=self.rng).squeeze(1)
 
 
 class StarGANTrainer(Trainer):
@@ -130,7 +175,13 @@ class StarGANTrainer(Trainer):
         with self.random.global_state():  # layers initialise from the global generator
             self.generator = StarGANGenerator(**config.generator_config(self.attributes)).to(device).train()
             self.discriminator = StarGANDiscriminator(**config.discriminator_config(domains)).to(device).train()
-        self.batches = DomainBatches(data, batch_size=config.batch_size, crop=config.crop, generator=self.rng)
+        self.batches = DomainBatches(
+            data,
+            batch_size=config.batch_size,
+            crop=config.crop,
+            generator=self.rng,
+            target_weights=config.target_draw_weights(self.attributes),
+        )
         self.opt_g = adam(self.generator.parameters(), lr=config.lr, beta1=config.beta1)
         self.opt_d = adam(self.discriminator.parameters(), lr=config.lr, beta1=config.beta1)
         g_steps = max(1, total_steps // config.n_critic)  # the run counts D steps; G steps every n_critic-th
@@ -232,6 +283,9 @@ OPTIONS = (
     Option("lambda_rec", "reconstruction weight (paper: 10)"),
     Option("lambda_paired", "L1 to the same file name in the target domain (ours; 0: off)"),
     Option("decay_fraction", "last share of the run with linearly decaying LR (paper: 0.5)"),
+    Option(
+        "target_weights", "draw target domains in these proportions, e.g. flat=3 (ours; others 1)", metavar="NAME=W,…"
+    ),
     Option("bf16", "generator forward in bfloat16 autocast"),
 )
 
