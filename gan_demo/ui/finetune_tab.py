@@ -201,6 +201,9 @@ def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
     watched = [ui.status, ui.plot, ui.preview, ui.shown, ui.plotted, ui.timer]
     job = [ui.job_id, ui.shown, ui.plotted]
     ui.timer.tick(handlers.refresh, job, watched, api_name="finetune_status", queue=False, show_progress="hidden")
+    # A reloaded page restores the job id from the browser's storage when the tab's components mount, which
+    # can be after the tab's select event has asked with no id: the restored id reattaches by itself.
+    ui.job_id.change(handlers.refresh, job, watched, queue=False, show_progress="hidden", api_visibility="private")
     ui.runs.focus(handlers.runs_list, outputs=ui.runs, queue=False, api_visibility="private")
     ui.delete_button.click(user_errors(handlers.delete), ui.runs, [ui.runs, ui.runs_note], api_name="finetune_delete")
     return handlers.refresh, job, watched  # a reloaded page reattaches
