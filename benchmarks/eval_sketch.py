@@ -48,7 +48,9 @@ def translate_all(
     if weights is not None and (weights.parent / "run.json").is_file():  # a run's own architecture (a candidate)
         entry = entry_from_run(weights.parent)
     generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
-    options = sketch_options(entry.options) if as_drawn else {"fit_to_ink": False}
+    options = sketch_options(entry.options)
+    if not as_drawn:  # framed like the training pairs already; how the model colours stays the model's
+        options = {"fit_to_ink": False, "mirror_average": options["mirror_average"]}
     return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, **options) for s in sketches]
 
 

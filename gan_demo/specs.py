@@ -37,6 +37,7 @@ class TranslateOptions:
 class SketchOptions:
     frame_sketch: bool = False  # crop a drawing to its strokes and centre it, as the training sketches were
     min_stroke: float | None = None  # thicken thinner pen strokes to this width (px at the model's size)
+    mirror_average: bool = False  # also translate the mirrored sketch and average the two (test-time augmentation)
 
 
 @dataclass(frozen=True)

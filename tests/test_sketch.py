@@ -137,3 +137,17 @@ def test_thin_pen_lines_are_widened_and_bold_ones_left_alone():
     bold = Image.new("RGB", (128, 128), "white")
     ImageDraw.Draw(bold).ellipse((20, 20, 108, 108), outline="black", width=8)
     assert match_stroke_width(bold, 6) is bold
+
+
+def test_mirror_average_is_the_mean_of_the_sketch_and_its_mirror_image():
+    torch.manual_seed(0)
+    generator = UnetGenerator(num_downs=5, base_channels=2, norm="instance").eval()
+    sketch = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(sketch).ellipse((4, 10, 40, 50), outline="black", width=4)  # not symmetric: the mirror differs
+    options = {"device": CPU, "size": 48, "fit_to_ink": False}  # 48: padded to the U-Net's multiple of 32
+    _, plain = sketch_to_image(generator, sketch, **options)
+    _, mirrored = sketch_to_image(generator, sketch.transpose(Image.Transpose.FLIP_LEFT_RIGHT), **options)
+    _, averaged = sketch_to_image(generator, sketch, mirror_average=True, **options)
+    both = (np.asarray(plain, float) + np.asarray(mirrored, float)[:, ::-1]) / 2
+    assert np.abs(np.asarray(averaged, float) - both).max() <= 1.0  # up to rounding to 8 bits
+    assert np.abs(np.asarray(averaged, float) - np.asarray(plain, float)).max() > 1.0
