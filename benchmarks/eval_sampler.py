@@ -1,6 +1,7 @@
 """Quality of unconditional emoji generators against the held-out Fluent "modern" emoji.
 
     python -m benchmarks.eval_sampler [--run fastgan=runs/emoji-fluent --run dcgan=runs/emoji-dcgan] [--n 1000]
+        [--no-references]
 
 With no --run, the bundled `emoji-fluent` generator is measured. For each generator, N samples (seeds
 0 … N−1 / 16 in batches of 16, no truncation) are compared with the validation images of fluent-modern
@@ -55,24 +56,13 @@ def scores(real: tuple[torch.Tensor, torch.Tensor], images: list[Image.Image], n
     return mean * 1e3, std * 1e3, fid(real_features, features), precision, recall, swd(real_pixels, to_unit(images))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", action="append", default=[], help="NAME=FOLDER: a training run with generator/")
-    parser.add_argument("--n", type=int, default=1000, help="samples per generator")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    entry = Registry().get("emoji-fluent")
-    runs = dict(item.split("=", 1) for item in args.run) or {"emoji-fluent (bundled)": None}
-
-    network = load_efficientnet_lite0(CPU)
-    validation = load(STYLE, validation_names(STYLE), 128)
-    real = extract_features(validation, network, device=CPU), to_unit(validation)
+def reference_rows(real: tuple[torch.Tensor, torch.Tensor], network, n: int) -> list[tuple]:
+    """The real training images (the best a generator of this data can do) and the same via 64 px."""
     held_out = read_split(EMOJI / "val_split.txt")
     train_names = image_names(EMOJI / STYLE, exclude=held_out)
-    step = max(1, len(train_names) // args.n)
-    train = load(STYLE, train_names[::step][: args.n], 128)
-    rows = [
+    step = max(1, len(train_names) // n)
+    train = load(STYLE, train_names[::step][:n], 128)
+    return [
         ("real training images, 128 px", len(train), *scores(real, train, network)),
         (
             "real training images via 64 px",
@@ -87,6 +77,25 @@ def main() -> None:
             ),
         ),
     ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", action="append", default=[], help="NAME=FOLDER: a training run with generator/")
+    parser.add_argument("--n", type=int, default=1000, help="samples per generator")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--no-references", action="store_true", help="skip the two real-image rows (screening many checkpoints)"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    entry = Registry().get("emoji-fluent")
+    runs = dict(item.split("=", 1) for item in args.run) or {"emoji-fluent (bundled)": None}
+
+    network = load_efficientnet_lite0(CPU)
+    validation = load(STYLE, validation_names(STYLE), 128)
+    real = extract_features(validation, network, device=CPU), to_unit(validation)
+    rows = [] if args.no_references else reference_rows(real, network, args.n)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, folder in runs.items():
         run_entry, explicit = entry, None

@@ -162,6 +162,7 @@ OPTIONS = (
     Option("disc_layers"),
     Option("batch_size"),
     Option("lr"),
+    Option("decay_fraction", "last share of the run with linearly decaying LR (1: decay from the first step)"),
     Option("beta1", help="Adam β₁ (0.5; 0.9 is usual without a discriminator)"),
     Option("lambda_l1", help="L1 weight (paper: 100)"),
     Option("lambda_gan", help="adversarial weight (1; 0: no discriminator)"),
@@ -170,7 +171,7 @@ OPTIONS = (
     Option("affine", help="small random rotation / zoom / shift of each pair"),
     Option("traced_fraction", help="share of sketches traced from their targets (XDoG / Canny)"),
     Option("dropout", help="generator dropout (pix2pix's noise)"),
-    Option("bf16", help="generator forward in bfloat16 autocast"),
+    Option("bf16", help="generator forward in bfloat16 autocast (slow on CPUs without AVX-512 BF16)"),
 )
 
 
