@@ -20,7 +20,9 @@ def test_every_task_has_a_spec_and_only_translators_may_run_in_bf16():
 
 
 def test_bundled_run_json_options_load_typed():
-    assert entry_from_run(CHECKPOINTS_DIR / "emoji-sketch").options == SketchOptions(frame_sketch=True, min_stroke=6.0)
+    assert entry_from_run(CHECKPOINTS_DIR / "emoji-sketch").options == SketchOptions(
+        frame_sketch=True, min_stroke=6.0, mirror_average=True
+    )
     assert entry_from_run(CHECKPOINTS_DIR / "emoji-flat-modern").options == TranslateOptions(work_side=128)
     assert entry_from_run(CHECKPOINTS_DIR / "emoji-fluent").options == SampleOptions(output_size=128)
 
