@@ -16,6 +16,7 @@ strokes) into benchmarks/results/sketch_freehand.png (rows: what the model saw, 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -48,9 +49,10 @@ def translate_all(
     if weights is not None and (weights.parent / "run.json").is_file():  # a run's own architecture (a candidate)
         entry = entry_from_run(weights.parent)
     generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
-    options = sketch_options(entry.options)
+    model_options = entry.options
     if not as_drawn:  # framed like the training pairs already; how the model colours stays the model's
-        options = {"fit_to_ink": False, "mirror_average": options["mirror_average"]}
+        model_options = dataclasses.replace(model_options, frame_sketch=False, min_stroke=None)
+    options = sketch_options(model_options)
     return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, **options) for s in sketches]
 
 

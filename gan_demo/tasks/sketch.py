@@ -70,14 +70,16 @@ def sketch_to_image(
     if min_stroke:
         framed = match_stroke_width(framed, min_stroke)
     batch = to_signed_unit(framed, device)
-    output = _translate(generator, batch)
-    if mirror_average:
-        output = (output + _translate(generator, batch.flip(-1)).flip(-1)) / 2
+    if mirror_average:  # both in one pass of the generator
+        output, mirrored = _translate(generator, torch.cat([batch, batch.flip(-1)])).split(1)
+        output = (output + mirrored.flip(-1)) / 2
+    else:
+        output = _translate(generator, batch)
     return framed, from_signed_unit(output)[0]
 
 
 def _translate(generator: nn.Module, batch: torch.Tensor) -> torch.Tensor:
-    """The generator's output for a [1, 3, H, W] batch, padded with white to its size multiple and cropped back."""
+    """The generator's output for an [N, 3, H, W] batch, padded with white to its size multiple and cropped back."""
     height, width = batch.shape[-2:]
     multiple = getattr(generator, "size_multiple", 1)
     pad_bottom, pad_right = -height % multiple, -width % multiple
