@@ -1,6 +1,6 @@
 """Quality of the bundled flat ↔ modern emoji CycleGAN on the validation split, beside the identity baseline.
 
-    python -m benchmarks.eval_cyclegan [--weights runs/emoji-flat-modern]
+    python -m benchmarks.eval_cyclegan [--weights runs/emoji-flat-modern] [--previous OLD]
 
 The model was trained unpaired, but the emoji sets are paired by name, so each output can be compared with
 its true counterpart. For each direction (a2b: flat → modern, b2a: modern → flat), at the model's
@@ -10,8 +10,10 @@ resolution (the registry's image_size, 128 px):
   - KID to the target style's validation images with EfficientNet-Lite0 features (×10³; not comparable
     to Inception-based KID), for the model's outputs and for the inputs; all images in one subset, so the
     spread is 0.
-Writes benchmarks/results/cyclegan_validation.png (or --grid; rows: flat, flat → modern, true modern, modern,
-modern → flat, true flat) and prints Markdown tables.
+With --previous (a folder with a2b/ and/or b2a/ of an earlier model, e.g. from `git archive`), that model is
+measured in the same run and shown side by side.
+Writes benchmarks/results/cyclegan_validation.png (or --grid; rows: flat, [previous,] flat → modern, true modern,
+modern, [previous,] modern → flat, true flat) and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -33,9 +35,14 @@ CPU = torch.device("cpu")
 STYLES = {"a2b": ("fluent-flat", "fluent-modern"), "b2a": ("fluent-modern", "fluent-flat")}
 
 
+def translate_all(generator, images: list) -> list:
+    return [translate_image(generator, image, device=CPU, max_side=None) for image in images]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", type=Path, default=None, help="a run folder with a2b/ and b2a/ (default: bundled)")
+    parser.add_argument("--previous", type=Path, default=None, help="an earlier model's folder, compared side by side")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads")
     parser.add_argument("--grid", type=Path, default=OUT / "cyclegan_validation.png", help="where the grid goes")
     args = parser.parse_args()
@@ -49,16 +56,22 @@ def main() -> None:
         explicit = args.weights / role if args.weights else None
         generator = load_network(entry, role, device=CPU, explicit=explicit)
         inputs, truth = load(source_style, names, size), load(target_style, names, size)
-        outputs = [translate_image(generator, image, device=CPU, max_side=None) for image in inputs]
+        shown = {}  # method → outputs, in grid order
+        if args.previous and (args.previous / role).is_dir():
+            shown["previous model"] = translate_all(
+                load_network(entry, role, device=CPU, explicit=args.previous / role), inputs
+            )
+        shown["CycleGAN (ours)"] = translate_all(generator, inputs)
+        shown["identity baseline"] = inputs
         label = f"{source_style.split('-')[1]} → {target_style.split('-')[1]}"
-        quality.append((label, "CycleGAN (ours)", *l1_and_ssim(outputs, truth)))
-        quality.append((label, "identity baseline", *l1_and_ssim(inputs, truth)))
         target_features = extract_features(truth, features, device=CPU)
-        for what, images in (("CycleGAN outputs", outputs), ("inputs (identity)", inputs)):
+        for method, images in shown.items():
+            quality.append((label, method, *l1_and_ssim(images, truth)))
             mean, std = kid(target_features, extract_features(images, features, device=CPU), subsets=50)
-            style.append((label, what, mean * 1e3, std * 1e3))
+            style.append((label, method, mean * 1e3, std * 1e3))
         picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]
-        grid_rows += [[inputs[i] for i in picks], [outputs[i] for i in picks], [truth[i] for i in picks]]
+        rows = [inputs, *(images for method, images in shown.items() if method != "identity baseline"), truth]
+        grid_rows += [[images[i] for i in picks] for images in rows]
     args.grid.parent.mkdir(parents=True, exist_ok=True)
     make_grid([image for row in grid_rows for image in row], columns=len(grid_rows[0])).save(args.grid)
     print(f"validation pairs: {len(names)} (fluent-flat ↔ fluent-modern)\n")

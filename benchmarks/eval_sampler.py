@@ -1,11 +1,11 @@
 """Quality of unconditional emoji generators against the held-out Fluent "modern" emoji.
 
     python -m benchmarks.eval_sampler [--run fastgan=runs/emoji-fluent --run dcgan=runs/emoji-dcgan] [--n 1000]
-        [--no-references]
+        [--no-references] [--truncation T]
 
 With no --run, the bundled `emoji-fluent` generator is measured. For each generator, N samples (seeds
-0 … N−1 / 16 in batches of 16, no truncation) are compared with the validation images of fluent-modern
-(val_split.txt; never trained on), at 128 px:
+0 … N−1 / 16 in batches of 16; no truncation unless --truncation T) are compared with the validation images
+of fluent-modern (val_split.txt; never trained on), at 128 px:
   - KID ×10³ (mean ± std over 50 subsets), FID, precision and recall (k = 3), all on EfficientNet-Lite0
     features (ImageNet, offline). These are NOT comparable to Inception-based figures in papers.
   - SWD ×10³: ProGAN's sliced Wasserstein distance on 7×7 patches of a Laplacian pyramid (128, 64, 32,
@@ -41,9 +41,10 @@ CPU = torch.device("cpu")
 STYLE = "fluent-modern"
 
 
-def samples(generator: torch.nn.Module, n: int) -> list[Image.Image]:
-    """n images at 128 px: 16 per seed, seeds 0, 1, 2, …"""
-    z = torch.cat([latent_vectors(generator.latent_dim, 16, seed) for seed in range((n + 15) // 16)])[:n]
+def samples(generator: torch.nn.Module, n: int, truncation: float | None = None) -> list[Image.Image]:
+    """n images at 128 px: 16 per seed, seeds 0, 1, 2, … (latents cut at ±truncation, if given)."""
+    seeds = range((n + 15) // 16)
+    z = torch.cat([latent_vectors(generator.latent_dim, 16, seed, truncation=truncation) for seed in seeds])[:n]
     return render_latents(generator, z, device=CPU, output_size=128)
 
 
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument(
         "--no-references", action="store_true", help="skip the two real-image rows (screening many checkpoints)"
     )
+    parser.add_argument("--truncation", type=float, default=None, help="redraw latent values beyond ±T (BigGAN)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     entry = Registry().get("emoji-fluent")
@@ -104,7 +106,7 @@ def main() -> None:
             run_entry = dataclasses.replace(entry, architecture=f"{family}_generator", config={})
             explicit = Path(folder) / "generator"
         generator = prepare_for_inference(load_network(run_entry, "generator", device=CPU, explicit=explicit))
-        images = samples(generator, args.n)
+        images = samples(generator, args.n, args.truncation)
         rows.append((name, len(images), *scores(real, images, network)))
         slug = name.split(" ")[0].replace("/", "-")
         make_grid(images[:64], columns=8).save(OUT / f"{slug}_samples.png")

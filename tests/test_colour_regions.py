@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_demo.models.colour_regions import flat_colour_regions, flat_parts, median_cut_labels, part_labels
+from gan_demo.models.colour_regions import (
+    flat_colour_regions,
+    flat_parts,
+    median_cut_labels,
+    paint_regions,
+    part_labels,
+    region_medians,
+)
 from gan_demo.models.resnet import ResnetGenerator
 from tests.conftest import l1_before_and_after_fitting
 
@@ -126,3 +133,45 @@ def test_a_generator_takes_one_flat_stage_or_the_other_never_both():
         ResnetGenerator(base_channels=4, n_blocks=1, flat_colours=4, flat_parts=6.0)
     with pytest.raises(ValueError, match="ΔE > 0"):
         ResnetGenerator(base_channels=4, n_blocks=1, flat_parts=-1.0)
+
+
+def test_region_medians_are_torch_medians_per_region_and_pass_gradients_to_the_picked_pixel_only():
+    generator = torch.Generator().manual_seed(0)
+    colours = torch.rand(2, 300, 3, generator=generator, dtype=torch.float64).requires_grad_(True)
+    labels = torch.randint(0, 5, (2, 300), generator=generator)
+    labels[1][labels[1] == 2] = 3  # region 2 of the second image is empty
+    medians = region_medians(colours, labels, 6)  # region 5 is empty everywhere
+    for image in range(2):
+        for region in range(6):
+            inside = colours[image][labels[image] == region]
+            expected = inside.median(dim=0).values if len(inside) else torch.zeros(3, dtype=torch.float64)
+            assert torch.equal(medians[image, region], expected.detach()), (image, region)
+    medians[0, 1].sum().backward()
+    picked = colours.grad[0] != 0
+    assert picked.sum(dim=0).tolist() == [1, 1, 1] and (labels[0][picked.any(dim=1)] == 1).all()
+
+
+def test_median_painting_keeps_a_regions_dominant_colour_where_the_mean_is_pulled_by_a_highlight():
+    image = torch.tensor([0.9, 0.5, 0.1]).view(1, 3, 1, 1).repeat(1, 1, 10, 10)  # one orange region …
+    image[:, :, 2:5, 2:7] = 1.0  # … with a white highlight on 15 % of it
+    labels = torch.ones(1, 100, dtype=torch.long)
+    labels[0, :10] = 0  # the first row keeps its own colours
+    median = paint_regions(image, labels, 2, keep=0, colour="median")
+    mean = paint_regions(image, labels, 2, keep=0)
+    torch.testing.assert_close(median[0, :, 1:].flatten(1), torch.tensor([[0.9], [0.5], [0.1]]).expand(3, 90))
+    assert torch.equal(median[0, :, 0], image[0, :, 0]) and torch.equal(mean[0, :, 0], image[0, :, 0])
+    torch.testing.assert_close(mean[0, :, 5, 5], image[0, :, 1:].flatten(1).mean(1))  # tinted towards white
+    with pytest.raises(ValueError, match="unknown part colour"):
+        paint_regions(image, labels, 2, colour="mode")
+
+
+def test_a_generator_paints_part_medians_when_its_config_says_so():
+    image = shaded_disc_on_white() * 2 - 1
+    painted = ResnetGenerator(base_channels=4, n_blocks=1, residual=True, flat_parts=6.0, part_colour="median")
+    with torch.no_grad():
+        out = painted.eval()(image)
+    torch.testing.assert_close(out, flat_parts((image + 1) / 2, 6.0, colour="median") * 2 - 1)
+    with pytest.raises(ValueError, match="unknown part colour 'mode'; choose one of mean, median"):
+        ResnetGenerator(base_channels=4, n_blocks=1, flat_parts=6.0, part_colour="mode")
+    with pytest.raises(ValueError, match="needs the flat_parts stage"):
+        ResnetGenerator(base_channels=4, n_blocks=1, part_colour="median")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 import shlex
 from pathlib import Path
@@ -397,6 +398,20 @@ def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_thro
     assert a2b["residual"] is True and b2a["residual"] is True
     assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours
 
+
+
+def test_cyclegan_trains_through_median_flat_parts_and_records_the_stage_in_one_generator_only(tmp_path):
+    from gan_demo.training.__main__ import main
+
+    dir_a, dir_b = make_pairs(tmp_path)
+    argv = ["cyclegan", "--domain-a", str(dir_a), "--domain-b", str(dir_b), "--size", "16", "--base-channels", "4"]
+    argv += ["--n-blocks", "1", "--batch-size", "2", "--flat-parts-a", "6", "--part-colour", "median"]
+    assert main([*argv, "--steps", "1", "--out", str(tmp_path / "run")]) == 0
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert all(math.isfinite(value) for value in record["last_losses"].values())
+    a2b, b2a = (json.loads((tmp_path / "run" / role / "config.json").read_text()) for role in ("a2b", "b2a"))
+    assert (b2a["flat_parts"], b2a["part_colour"]) == (6.0, "median")
+    assert not a2b.get("flat_parts") and a2b.get("part_colour", "mean") == "mean"
 
 def _tiny_runs(tmp_path, *, images: int = 6):
     """One tiny configuration and its data folders per family, by family name."""

@@ -53,6 +53,19 @@ def region_means(colours: torch.Tensor, labels: torch.Tensor, n_regions: int) ->
     return sums / counts.clamp(min=1).unsqueeze(-1), counts
 
 
+def region_medians(colours: torch.Tensor, labels: torch.Tensor, n_regions: int) -> torch.Tensor:
+    """Per-channel median colour [B, K, C] of each region (the lower median of an even count, as torch.median);
+    empty regions have median 0. Each median is one of its region's pixels, and the gradient reaches only it."""
+    batch, n, channels = colours.shape
+    values, order = colours.sort(dim=1)  # every channel ascending …
+    _, regroup = labels.unsqueeze(-1).expand_as(colours).gather(1, order).sort(dim=1, stable=True)
+    values = values.gather(1, regroup)  # … then grouped by region, each group still ascending
+    counts = labels.new_zeros(batch, n_regions).scatter_add(1, labels, torch.ones_like(labels))  # [B, K]
+    middle = counts.cumsum(1) - counts + (counts - 1).clamp(min=0) // 2
+    medians = values.gather(1, middle.clamp(max=n - 1).unsqueeze(-1).expand(-1, -1, channels))
+    return medians.masked_fill((counts == 0).unsqueeze(-1), 0.0)
+
+
 def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int = 3) -> torch.Tensor:
     """image [B, C, H, W] → the same image with at most n_colours colours, each the mean of its region.
 
@@ -70,14 +83,24 @@ def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int
     return paint_regions(image, labels, n_colours)
 
 
+PART_COLOURS = ("mean", "median")  # the colour a region is painted: its pixels' mean, or their median
+
+
 def paint_regions(
-    image: torch.Tensor, labels: torch.Tensor, n_regions: int, *, keep: int | None = None
+    image: torch.Tensor, labels: torch.Tensor, n_regions: int, *, keep: int | None = None, colour: str = "mean"
 ) -> torch.Tensor:
-    """image [B, C, H, W], labels [B, H·W] in [0, n_regions) → every pixel painted its region's mean colour
-    (the pixels of region `keep`, if given, keep their own). Gradients reach each pixel through that mean."""
+    """image [B, C, H, W], labels [B, H·W] in [0, n_regions) → every pixel painted its region's mean colour, or
+    per-channel median with colour="median" (the pixels of region `keep`, if given, keep their own). The mean
+    passes gradients to every pixel of the region; the median to the pixel it picks. The median ignores a
+    region's minority (a highlight or a shadow inside a part) and keeps its dominant colour."""
+    if colour not in PART_COLOURS:
+        raise ValueError(f"unknown part colour {colour!r}; choose one of {', '.join(PART_COLOURS)}")
     batch, channels, height, width = image.shape
     colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
-    means, _ = region_means(colours, labels, n_regions)
+    if colour == "median":
+        means = region_medians(colours, labels, n_regions)
+    else:
+        means, _ = region_means(colours, labels, n_regions)
     painted = means.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
     if keep is not None:
         painted = torch.where((labels == keep).unsqueeze(-1), colours, painted)
@@ -129,34 +152,43 @@ def part_labels(image: torch.Tensor, edge: float) -> torch.Tensor:
     return torch.stack(labels).to(image.device)
 
 
-def flat_parts(image: torch.Tensor, edge: float) -> torch.Tensor:
-    """image [B, C, H, W] in [0, 1] → each part (see `part_labels`) painted with its mean colour; pixels on
-    part boundaries keep their own. Differentiable with respect to the colours, not to the choice of parts."""
-    return _paint_parts(image, part_labels(image, edge))
+def flat_parts(image: torch.Tensor, edge: float, *, colour: str = "mean") -> torch.Tensor:
+    """image [B, C, H, W] in [0, 1] → each part (see `part_labels`) painted with its mean (or median) colour;
+    pixels on part boundaries keep their own. Differentiable with respect to the colours, not to the choice
+    of parts."""
+    return _paint_parts(image, part_labels(image, edge), colour)
 
 
-def _paint_parts(image: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def _paint_parts(image: torch.Tensor, labels: torch.Tensor, colour: str) -> torch.Tensor:
     labels = labels.flatten(1)  # [B, N]; 0: boundary pixels, which keep their own colour
-    return paint_regions(image, labels, int(labels.max()) + 1, keep=0)
+    return paint_regions(image, labels, int(labels.max()) + 1, keep=0, colour=colour)
 
 
 class FlatParts(nn.Module):
-    """`flat_parts` as an output stage on [-1, 1] images: one colour per part (parts split at ΔE ≥ `edge`)."""
+    """`flat_parts` as an output stage on [-1, 1] images: one colour per part (parts split at ΔE ≥ `edge`),
+    the part's mean or median (`colour`)."""
 
     eager_under_compile = True
 
-    def __init__(self, edge: float) -> None:
+    def __init__(self, edge: float, colour: str = "mean") -> None:
         super().__init__()
+        if colour not in PART_COLOURS:
+            raise ValueError(f"unknown part colour {colour!r}; choose one of {', '.join(PART_COLOURS)}")
         self.edge = edge
+        self.colour = colour
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return _paint_parts(image, part_labels((image + 1) / 2, self.edge))  # means are the same in any range
+        # means and medians commute with the affine map to [0, 1], so the image is painted in its own range
+        return _paint_parts(image, part_labels((image + 1) / 2, self.edge), self.colour)
 
 
-def flat_painter(n_colours: int, part_edge: float) -> nn.Module | None:
-    """The output stage a generator's config asks for: `n_colours` regions, or parts split at ΔE `part_edge`."""
+def flat_painter(n_colours: int, part_edge: float, part_colour: str = "mean") -> nn.Module | None:
+    """The output stage a generator's config asks for: `n_colours` regions, or parts split at ΔE `part_edge`
+    painted their `part_colour` ("mean" or "median")."""
     if n_colours and part_edge:
         raise ValueError("choose one flat-colour stage: flat_colours (regions) or flat_parts (ΔE edge), not both")
     if part_edge < 0:
         raise ValueError(f"flat_parts is a colour difference (ΔE > 0, or 0: off), not {part_edge}")
-    return FlatColourRegions(n_colours) if n_colours else FlatParts(part_edge) if part_edge else None
+    if part_colour != "mean" and not part_edge:
+        raise ValueError(f"part_colour {part_colour!r} needs the flat_parts stage (a ΔE edge)")
+    return FlatColourRegions(n_colours) if n_colours else FlatParts(part_edge, part_colour) if part_edge else None

@@ -127,6 +127,7 @@ class StarGANGenerator(nn.Module, HubModel):
         flat_colours: int = 0,  # paint label `flat_domain`'s output in at most this many colours (0: off)
         flat_domain: int = -1,  # the label whose value blends the painted output in (-1: none)
         flat_parts: float = 0.0,  # instead of flat_colours: one colour per part, parts split at this ΔE
+        part_colour: str = "mean",  # a part's colour: its pixels' "mean" or per-channel "median"
         label_norms: bool = False,  # labels also scale and shift every instance norm (ours)
     ) -> None:
         super().__init__()
@@ -139,7 +140,7 @@ class StarGANGenerator(nn.Module, HubModel):
                 f"round; got {flat_colours} and {flat_domain}"
             )
         self.flat_domain = flat_domain
-        self.paint = flat_painter(flat_colours, flat_parts)
+        self.paint = flat_painter(flat_colours, flat_parts, part_colour)
         self.c_dim = c_dim
         self.residual = residual
         self.label_norms = label_norms

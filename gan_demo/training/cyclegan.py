@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gan_demo.models import PatchDiscriminator, ResnetGenerator
+from gan_demo.models.colour_regions import PART_COLOURS
 from gan_demo.training.data import flip_pairs, random_batches, random_crops, to_signed
 from gan_demo.training.datasets import UNPAIRED, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
@@ -33,6 +34,7 @@ class CycleGANConfig:
     flat_colours_b: int = 0  # G (A → B) likewise
     flat_parts_a: float = 0.0  # F paints one colour per part instead, parts split at this ΔE (0: off)
     flat_parts_b: float = 0.0  # G likewise
+    part_colour: str = "mean"  # the flat-parts stages paint each part its pixels' "mean" or "median" colour
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
     batch_size: int = 4
@@ -55,6 +57,7 @@ class CycleGANConfig:
             "residual": self.residual,
             "flat_colours": {"a": self.flat_colours_a, "b": self.flat_colours_b}[target],
             **({"flat_parts": parts} if parts else {}),  # older run folders' configs stay as they were
+            **({"part_colour": self.part_colour} if parts and self.part_colour != "mean" else {}),
         }
 
 
@@ -152,6 +155,7 @@ OPTIONS = (
         Option(f"flat_parts_{d}", f"the generator into {d.upper()} paints one colour per part (ΔE edge)", metavar="ΔE")
         for d in ("a", "b")
     ),
+    Option("part_colour", "the colour a flat part is painted: its pixels' mean or median", choices=PART_COLOURS),
     Option("batch_size"),
     Option("lr"),
     Option("decay_fraction", "last share of the run with linearly decaying LR (paper: 0.5)"),

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models import StarGANDiscriminator, StarGANGenerator
+from gan_demo.models.colour_regions import PART_COLOURS
 from gan_demo.models.stargan import UPSAMPLES
 from gan_demo.training.data import flip_pairs, shared_crops, to_signed
 from gan_demo.training.datasets import DOMAINS, TrainingData
@@ -46,6 +47,7 @@ class StarGANConfig:
     flat_colours: int = 0  # ours: paint `flat_domain`'s outputs in at most this many flat colours (0: off)
     flat_domain: str = ""  # the domain (by name) whose outputs are painted in flat colours
     flat_parts: float = 0.0  # ours: instead of flat_colours, paint one colour per part (parts split at ΔE)
+    part_colour: str = "mean"  # ours: the part's pixels' "mean" or "median" colour
     label_norms: bool = False  # ours: the labels also scale and shift every instance norm of the generator
     disc_conv_dim: int = 64  # discriminator width
     disc_repeat_num: int = 6  # discriminator stride-2 layers (the judged side must divide by 2^this)
@@ -76,6 +78,7 @@ class StarGANConfig:
             "flat_colours": self.flat_colours,
             "flat_domain": names.index(self.flat_domain) if self.flat_domain else -1,
             **({"flat_parts": self.flat_parts} if self.flat_parts else {}),
+            **({"part_colour": self.part_colour} if self.flat_parts and self.part_colour != "mean" else {}),
             **({"label_norms": True} if self.label_norms else {}),  # older run folders' configs stay as they were
         }
 
@@ -270,6 +273,7 @@ OPTIONS = (
     Option("flat_colours", "paint --flat-domain's outputs in at most N flat colours (ours; 0: off)"),
     Option("flat_domain", "the flat-colour domain, by name"),
     Option("flat_parts", "instead of --flat-colours: one colour per part, parts split at this ΔE (ours)"),
+    Option("part_colour", "the colour a flat part is painted: its pixels' mean or median (ours)", choices=PART_COLOURS),
     Option("label_norms", "labels also scale and shift every generator instance norm (ours)"),
     Option("disc_conv_dim", "discriminator width (paper: 64)"),
     Option("disc_repeat_num", "discriminator stride-2 layers (paper: 6)"),
