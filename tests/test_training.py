@@ -399,7 +399,6 @@ def test_cyclegan_command_passes_the_loss_weights_and_the_generator_options_thro
     assert (a2b["flat_colours"], b2a["flat_colours"]) == (0, 3)  # only the generator into A paints flat colours
 
 
-
 def test_cyclegan_trains_through_median_flat_parts_and_records_the_stage_in_one_generator_only(tmp_path):
     from gan_demo.training.__main__ import main
 
@@ -412,6 +411,7 @@ def test_cyclegan_trains_through_median_flat_parts_and_records_the_stage_in_one_
     a2b, b2a = (json.loads((tmp_path / "run" / role / "config.json").read_text()) for role in ("a2b", "b2a"))
     assert (b2a["flat_parts"], b2a["part_colour"]) == (6.0, "median")
     assert not a2b.get("flat_parts") and a2b.get("part_colour", "mean") == "mean"
+
 
 def _tiny_runs(tmp_path, *, images: int = 6):
     """One tiny configuration and its data folders per family, by family name."""
