@@ -86,6 +86,12 @@ def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int
 PART_COLOURS = ("mean", "median")  # the colour a region is painted: its pixels' mean, or their median
 
 
+def check_part_colour(colour: str) -> str:
+    if colour not in PART_COLOURS:
+        raise ValueError(f"unknown part colour {colour!r}; choose one of {', '.join(PART_COLOURS)}")
+    return colour
+
+
 def paint_regions(
     image: torch.Tensor, labels: torch.Tensor, n_regions: int, *, keep: int | None = None, colour: str = "mean"
 ) -> torch.Tensor:
@@ -93,15 +99,13 @@ def paint_regions(
     per-channel median with colour="median" (the pixels of region `keep`, if given, keep their own). The mean
     passes gradients to every pixel of the region; the median to the pixel it picks. The median ignores a
     region's minority (a highlight or a shadow inside a part) and keeps its dominant colour."""
-    if colour not in PART_COLOURS:
-        raise ValueError(f"unknown part colour {colour!r}; choose one of {', '.join(PART_COLOURS)}")
     batch, channels, height, width = image.shape
     colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
-    if colour == "median":
-        means = region_medians(colours, labels, n_regions)
+    if check_part_colour(colour) == "median":
+        paints = region_medians(colours, labels, n_regions)
     else:
-        means, _ = region_means(colours, labels, n_regions)
-    painted = means.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
+        paints, _ = region_means(colours, labels, n_regions)
+    painted = paints.gather(1, labels.unsqueeze(-1).expand(-1, -1, channels))
     if keep is not None:
         painted = torch.where((labels == keep).unsqueeze(-1), colours, painted)
     return painted.transpose(1, 2).reshape(batch, channels, height, width)
@@ -172,10 +176,8 @@ class FlatParts(nn.Module):
 
     def __init__(self, edge: float, colour: str = "mean") -> None:
         super().__init__()
-        if colour not in PART_COLOURS:
-            raise ValueError(f"unknown part colour {colour!r}; choose one of {', '.join(PART_COLOURS)}")
         self.edge = edge
-        self.colour = colour
+        self.colour = check_part_colour(colour)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         # means and medians commute with the affine map to [0, 1], so the image is painted in its own range
