@@ -173,5 +173,17 @@ def test_a_generator_paints_part_medians_when_its_config_says_so():
     torch.testing.assert_close(out, flat_parts((image + 1) / 2, 6.0, colour="median") * 2 - 1)
     with pytest.raises(ValueError, match="unknown part colour 'mode'; choose one of mean, median"):
         ResnetGenerator(base_channels=4, n_blocks=1, flat_parts=6.0, part_colour="mode")
-    with pytest.raises(ValueError, match="needs the flat_parts stage"):
+    with pytest.raises(ValueError, match="need the flat_parts stage"):
         ResnetGenerator(base_channels=4, n_blocks=1, part_colour="median")
+
+
+def test_thin_edges_leave_one_boundary_pixel_per_step_and_still_keep_the_parts_apart():
+    image = torch.ones(1, 3, 8, 8)
+    image[:, :, :, 4:] = torch.tensor([0.9, 0.1, 0.1]).view(1, 3, 1, 1)  # white | red, a step between columns 3, 4
+    image[:, :, 6:, :] = torch.tensor([0.1, 0.1, 0.9]).view(1, 3, 1, 1)  # a blue band below, a step between rows 5, 6
+    thick, thin = part_labels(image, 10.0), part_labels(image, 10.0, thin_edges=True)
+    assert (thick[0, :5, 3:5] == 0).all() and (thin[0, :5, 4] == 0).all() and (thin[0, :5, 3] != 0).all()
+    assert (thin[0, 6] == 0).all() and (thin[0, 5, :3] != 0).all() and (thick[0, 5] == 0).all()
+    parts = {int(thin[0, 0, 0]), int(thin[0, 0, 7]), int(thin[0, 7, 0])}
+    assert 0 not in parts and len(parts) == 3  # white, red and blue stay three parts
+    assert (thin > 0).sum() > (thick > 0).sum()

@@ -404,13 +404,13 @@ def test_cyclegan_trains_through_median_flat_parts_and_records_the_stage_in_one_
 
     dir_a, dir_b = make_pairs(tmp_path)
     argv = ["cyclegan", "--domain-a", str(dir_a), "--domain-b", str(dir_b), "--size", "16", "--base-channels", "4"]
-    argv += ["--n-blocks", "1", "--batch-size", "2", "--flat-parts-a", "6", "--part-colour", "median"]
+    argv += ["--n-blocks", "1", "--batch-size", "2", "--flat-parts-a", "6", "--part-colour", "median", "--thin-edges"]
     assert main([*argv, "--steps", "1", "--out", str(tmp_path / "run")]) == 0
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert all(math.isfinite(value) for value in record["last_losses"].values())
     a2b, b2a = (json.loads((tmp_path / "run" / role / "config.json").read_text()) for role in ("a2b", "b2a"))
-    assert (b2a["flat_parts"], b2a["part_colour"]) == (6.0, "median")
-    assert not a2b.get("flat_parts") and a2b.get("part_colour", "mean") == "mean"
+    assert (b2a["flat_parts"], b2a["part_colour"], b2a["thin_edges"]) == (6.0, "median", True)
+    assert not a2b.get("flat_parts") and a2b.get("part_colour", "mean") == "mean" and not a2b.get("thin_edges")
 
 
 def _tiny_runs(tmp_path, *, images: int = 6):

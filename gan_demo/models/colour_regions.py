@@ -135,11 +135,14 @@ def srgb_to_lab(image: torch.Tensor) -> torch.Tensor:
     return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
 
 
-def part_labels(image: torch.Tensor, edge: float) -> torch.Tensor:
+def part_labels(image: torch.Tensor, edge: float, *, thin_edges: bool = False) -> torch.Tensor:
     """image [B, 3, H, W] in [0, 1] → labels [B, H, W]: 0 on part boundaries, 1 … K for the parts.
 
     A part is a 4-connected set of pixels whose neighbours differ by less than `edge` (CIE76 ΔE): a smooth
     shading gradient is one part however far its ends are apart, and a drawn edge separates two parts.
+    Where two neighbours differ, both are boundary pixels; with thin_edges only the right (or lower) one is,
+    so an edge is one pixel wide, as an anti-aliased edge of a flat drawing is (the parts still never touch:
+    every differing pair has a boundary pixel between its parts).
     """
     import cv2  # OpenCV's connected components; imported here so the models import without it
 
@@ -148,19 +151,20 @@ def part_labels(image: torch.Tensor, edge: float) -> torch.Tensor:
     dy = (lab[..., 1:, :] - lab[..., :-1, :]).norm(dim=1) > edge
     boundary = torch.zeros(lab.shape[0], *lab.shape[2:], dtype=torch.bool, device=lab.device)
     boundary[..., :, 1:] |= dx
-    boundary[..., :, :-1] |= dx
     boundary[..., 1:, :] |= dy
-    boundary[..., :-1, :] |= dy
+    if not thin_edges:
+        boundary[..., :, :-1] |= dx
+        boundary[..., :-1, :] |= dy
     inside = (~boundary).to(torch.uint8).cpu().numpy()
     labels = [torch.from_numpy(cv2.connectedComponents(mask, connectivity=4)[1].astype("int64")) for mask in inside]
     return torch.stack(labels).to(image.device)
 
 
-def flat_parts(image: torch.Tensor, edge: float, *, colour: str = "mean") -> torch.Tensor:
+def flat_parts(image: torch.Tensor, edge: float, *, colour: str = "mean", thin_edges: bool = False) -> torch.Tensor:
     """image [B, C, H, W] in [0, 1] → each part (see `part_labels`) painted with its mean (or median) colour;
     pixels on part boundaries keep their own. Differentiable with respect to the colours, not to the choice
     of parts."""
-    return _paint_parts(image, part_labels(image, edge), colour)
+    return _paint_parts(image, part_labels(image, edge, thin_edges=thin_edges), colour)
 
 
 def _paint_parts(image: torch.Tensor, labels: torch.Tensor, colour: str) -> torch.Tensor:
@@ -169,28 +173,34 @@ def _paint_parts(image: torch.Tensor, labels: torch.Tensor, colour: str) -> torc
 
 
 class FlatParts(nn.Module):
-    """`flat_parts` as an output stage on [-1, 1] images: one colour per part (parts split at ΔE ≥ `edge`),
-    the part's mean or median (`colour`)."""
+    """`flat_parts` as an output stage on [-1, 1] images: one colour per part (parts split at ΔE ≥ `edge`,
+    one-pixel boundaries with `thin_edges`), the part's mean or median (`colour`)."""
 
     eager_under_compile = True
 
-    def __init__(self, edge: float, colour: str = "mean") -> None:
+    def __init__(self, edge: float, colour: str = "mean", thin_edges: bool = False) -> None:
         super().__init__()
         self.edge = edge
         self.colour = check_part_colour(colour)
+        self.thin_edges = thin_edges
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
+        labels = part_labels((image + 1) / 2, self.edge, thin_edges=self.thin_edges)
         # means and medians commute with the affine map to [0, 1], so the image is painted in its own range
-        return _paint_parts(image, part_labels((image + 1) / 2, self.edge), self.colour)
+        return _paint_parts(image, labels, self.colour)
 
 
-def flat_painter(n_colours: int, part_edge: float, part_colour: str = "mean") -> nn.Module | None:
+def flat_painter(
+    n_colours: int, part_edge: float, part_colour: str = "mean", thin_edges: bool = False
+) -> nn.Module | None:
     """The output stage a generator's config asks for: `n_colours` regions, or parts split at ΔE `part_edge`
-    painted their `part_colour` ("mean" or "median")."""
+    (one-pixel boundaries with `thin_edges`) painted their `part_colour` ("mean" or "median")."""
     if n_colours and part_edge:
         raise ValueError("choose one flat-colour stage: flat_colours (regions) or flat_parts (ΔE edge), not both")
     if part_edge < 0:
         raise ValueError(f"flat_parts is a colour difference (ΔE > 0, or 0: off), not {part_edge}")
-    if part_colour != "mean" and not part_edge:
-        raise ValueError(f"part_colour {part_colour!r} needs the flat_parts stage (a ΔE edge)")
-    return FlatColourRegions(n_colours) if n_colours else FlatParts(part_edge, part_colour) if part_edge else None
+    if (part_colour != "mean" or thin_edges) and not part_edge:
+        raise ValueError("part_colour and thin_edges need the flat_parts stage (a ΔE edge)")
+    if n_colours:
+        return FlatColourRegions(n_colours)
+    return FlatParts(part_edge, part_colour, thin_edges) if part_edge else None

@@ -128,6 +128,7 @@ class StarGANGenerator(nn.Module, HubModel):
         flat_domain: int = -1,  # the label whose value blends the painted output in (-1: none)
         flat_parts: float = 0.0,  # instead of flat_colours: one colour per part, parts split at this ΔE
         part_colour: str = "mean",  # a part's colour: its pixels' "mean" or per-channel "median"
+        thin_edges: bool = False,  # part boundaries one pixel wide instead of two
         label_norms: bool = False,  # labels also scale and shift every instance norm (ours)
     ) -> None:
         super().__init__()
@@ -140,7 +141,7 @@ class StarGANGenerator(nn.Module, HubModel):
                 f"round; got {flat_colours} and {flat_domain}"
             )
         self.flat_domain = flat_domain
-        self.paint = flat_painter(flat_colours, flat_parts, part_colour)
+        self.paint = flat_painter(flat_colours, flat_parts, part_colour, thin_edges)
         self.c_dim = c_dim
         self.residual = residual
         self.label_norms = label_norms

@@ -35,6 +35,7 @@ class CycleGANConfig:
     flat_parts_a: float = 0.0  # F paints one colour per part instead, parts split at this ΔE (0: off)
     flat_parts_b: float = 0.0  # G likewise
     part_colour: str = "mean"  # the flat-parts stages paint each part its pixels' "mean" or "median" colour
+    thin_edges: bool = False  # the flat-parts stages' part boundaries are one pixel wide instead of two
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
     batch_size: int = 4
@@ -58,6 +59,7 @@ class CycleGANConfig:
             "flat_colours": {"a": self.flat_colours_a, "b": self.flat_colours_b}[target],
             **({"flat_parts": parts} if parts else {}),  # older run folders' configs stay as they were
             **({"part_colour": self.part_colour} if parts and self.part_colour != "mean" else {}),
+            **({"thin_edges": True} if parts and self.thin_edges else {}),
         }
 
 
@@ -156,6 +158,7 @@ OPTIONS = (
         for d in ("a", "b")
     ),
     Option("part_colour", "the colour a flat part is painted: its pixels' mean or median", choices=PART_COLOURS),
+    Option("thin_edges", "flat parts: one-pixel boundaries instead of two"),
     Option("batch_size"),
     Option("lr"),
     Option("decay_fraction", "last share of the run with linearly decaying LR (paper: 0.5)"),

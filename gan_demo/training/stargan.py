@@ -48,6 +48,7 @@ class StarGANConfig:
     flat_domain: str = ""  # the domain (by name) whose outputs are painted in flat colours
     flat_parts: float = 0.0  # ours: instead of flat_colours, paint one colour per part (parts split at ΔE)
     part_colour: str = "mean"  # ours: the part's pixels' "mean" or "median" colour
+    thin_edges: bool = False  # ours: the parts' boundaries one pixel wide instead of two
     label_norms: bool = False  # ours: the labels also scale and shift every instance norm of the generator
     disc_conv_dim: int = 64  # discriminator width
     disc_repeat_num: int = 6  # discriminator stride-2 layers (the judged side must divide by 2^this)
@@ -79,6 +80,7 @@ class StarGANConfig:
             "flat_domain": names.index(self.flat_domain) if self.flat_domain else -1,
             **({"flat_parts": self.flat_parts} if self.flat_parts else {}),
             **({"part_colour": self.part_colour} if self.flat_parts and self.part_colour != "mean" else {}),
+            **({"thin_edges": True} if self.flat_parts and self.thin_edges else {}),
             **({"label_norms": True} if self.label_norms else {}),  # older run folders' configs stay as they were
         }
 
@@ -274,6 +276,7 @@ OPTIONS = (
     Option("flat_domain", "the flat-colour domain, by name"),
     Option("flat_parts", "instead of --flat-colours: one colour per part, parts split at this ΔE (ours)"),
     Option("part_colour", "the colour a flat part is painted: its pixels' mean or median (ours)", choices=PART_COLOURS),
+    Option("thin_edges", "flat parts: one-pixel boundaries instead of two (ours)"),
     Option("label_norms", "labels also scale and shift every generator instance norm (ours)"),
     Option("disc_conv_dim", "discriminator width (paper: 64)"),
     Option("disc_repeat_num", "discriminator stride-2 layers (paper: 6)"),
