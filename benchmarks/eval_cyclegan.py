@@ -56,22 +56,20 @@ def main() -> None:
         explicit = args.weights / role if args.weights else None
         generator = load_network(entry, role, device=CPU, explicit=explicit)
         inputs, truth = load(source_style, names, size), load(target_style, names, size)
-        shown = {}  # method → outputs, in grid order
+        outputs = {}  # model → its outputs, in grid order
         if args.previous and (args.previous / role).is_dir():
-            shown["previous model"] = translate_all(
+            outputs["previous model"] = translate_all(
                 load_network(entry, role, device=CPU, explicit=args.previous / role), inputs
             )
-        shown["CycleGAN (ours)"] = translate_all(generator, inputs)
-        shown["identity baseline"] = inputs
+        outputs["CycleGAN (ours)"] = translate_all(generator, inputs)
         label = f"{source_style.split('-')[1]} → {target_style.split('-')[1]}"
         target_features = extract_features(truth, features, device=CPU)
-        for method, images in shown.items():
+        for method, images in {**outputs, "identity baseline": inputs}.items():
             quality.append((label, method, *l1_and_ssim(images, truth)))
             mean, std = kid(target_features, extract_features(images, features, device=CPU), subsets=50)
             style.append((label, method, mean * 1e3, std * 1e3))
         picks = list(range(0, len(names), max(1, len(names) // 10)))[:10]
-        rows = [inputs, *(images for method, images in shown.items() if method != "identity baseline"), truth]
-        grid_rows += [[images[i] for i in picks] for images in rows]
+        grid_rows += [[images[i] for i in picks] for images in (inputs, *outputs.values(), truth)]
     args.grid.parent.mkdir(parents=True, exist_ok=True)
     make_grid([image for row in grid_rows for image in row], columns=len(grid_rows[0])).save(args.grid)
     print(f"validation pairs: {len(names)} (fluent-flat ↔ fluent-modern)\n")

@@ -190,6 +190,18 @@ class FlatParts(nn.Module):
         return _paint_parts(image, labels, self.colour)
 
 
+def part_stage_config(edge: float, colour: str = "mean", thin_edges: bool = False) -> dict:
+    """The generator config keys of a flat-parts stage (none when `edge` is 0); defaults are left out, so the
+    configs of models trained before an option existed stay as they were."""
+    if not edge:
+        return {}
+    return {
+        "flat_parts": edge,
+        **({"part_colour": colour} if colour != "mean" else {}),
+        **({"thin_edges": True} if thin_edges else {}),
+    }
+
+
 def flat_painter(
     n_colours: int, part_edge: float, part_colour: str = "mean", thin_edges: bool = False
 ) -> nn.Module | None:

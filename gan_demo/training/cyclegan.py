@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gan_demo.models import PatchDiscriminator, ResnetGenerator
-from gan_demo.models.colour_regions import PART_COLOURS
+from gan_demo.models.colour_regions import PART_COLOURS, part_stage_config
 from gan_demo.training.data import flip_pairs, random_batches, random_crops, to_signed
 from gan_demo.training.datasets import UNPAIRED, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
@@ -57,9 +57,7 @@ class CycleGANConfig:
             "upsample": self.upsample,
             "residual": self.residual,
             "flat_colours": {"a": self.flat_colours_a, "b": self.flat_colours_b}[target],
-            **({"flat_parts": parts} if parts else {}),  # older run folders' configs stay as they were
-            **({"part_colour": self.part_colour} if parts and self.part_colour != "mean" else {}),
-            **({"thin_edges": True} if parts and self.thin_edges else {}),
+            **part_stage_config(parts, self.part_colour, self.thin_edges),
         }
 
 

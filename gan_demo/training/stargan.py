@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models import StarGANDiscriminator, StarGANGenerator
-from gan_demo.models.colour_regions import PART_COLOURS
+from gan_demo.models.colour_regions import PART_COLOURS, part_stage_config
 from gan_demo.models.stargan import UPSAMPLES
 from gan_demo.training.data import flip_pairs, shared_crops, to_signed
 from gan_demo.training.datasets import DOMAINS, TrainingData
@@ -78,9 +78,7 @@ class StarGANConfig:
             "upsample": self.upsample,
             "flat_colours": self.flat_colours,
             "flat_domain": names.index(self.flat_domain) if self.flat_domain else -1,
-            **({"flat_parts": self.flat_parts} if self.flat_parts else {}),
-            **({"part_colour": self.part_colour} if self.flat_parts and self.part_colour != "mean" else {}),
-            **({"thin_edges": True} if self.flat_parts and self.thin_edges else {}),
+            **part_stage_config(self.flat_parts, self.part_colour, self.thin_edges),
             **({"label_norms": True} if self.label_norms else {}),  # older run folders' configs stay as they were
         }
 
