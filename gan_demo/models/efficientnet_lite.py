@@ -135,17 +135,22 @@ class EfficientNetLite0(nn.Module, HubModel):
         """image: [N, 3, H, W] RGB in [0, 1] → globally average-pooled head activations [N, 1280], ≥ 0."""
         return self.feature_maps(image, ["head"])["head"].mean(dim=(2, 3))
 
-    def feature_maps(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+    def feature_maps(
+        self, image: torch.Tensor, layers: Iterable[str], *, stem_extra: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """image: [N, 3, H, W] RGB in [0, 1] → {layer: activation [N, C, H', W']} for the layers asked for.
 
         Layers (see LAYERS): "stem" (32 ch, /2), "stage1" … "stage7" (16, 24, 40, 80, 112, 192, 320 ch;
         /2, /4, /8, /16, /16, /32, /32) and "head" (1280 ch, /32). Stops after the deepest layer asked for.
+        stem_extra [N, 32, H/2, W/2], if given, is added to the stem convolution's output before its batch norm
+        (a second input joining the network at its first layer, e.g. a U-Net's exemplar).
         """
         wanted = _check_layers(layers)
         last = max(LAYERS.index(name) for name in wanted)
         if last > len(self.stage_ends) + (1 if self.has_head else 0):
             raise ValueError(f"this encoder stops at stage{len(self.stage_ends)}; {LAYERS[last]!r} is deeper")
-        x = F.relu6(self._bn0(self._conv_stem(_to_signed_unit(image))))
+        x = self._conv_stem(_to_signed_unit(image))
+        x = F.relu6(self._bn0(x if stem_extra is None else x + stem_extra))
         maps = {"stem": x} if "stem" in wanted else {}
         for stage, end in enumerate(self.stage_ends[:last], start=1):
             start = self.stage_ends[stage - 2] + 1 if stage > 1 else 0

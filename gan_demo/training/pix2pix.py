@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gan_demo.models import LiteUnetGenerator, PatchDiscriminator, UnetGenerator
+from gan_demo.models.exemplars import enlarge, exemplar_keys, nearest, thumbnails
 from gan_demo.training.data import flip_pairs, random_batches, to_signed, vary_strokes
 from gan_demo.training.datasets import PAIRS, TrainingData
 from gan_demo.training.family import Family, Option, Trainer
@@ -45,14 +47,18 @@ class Pix2PixConfig:
     dropout: bool = True  # pix2pix's noise: Dropout(0.5) in the generator's inner decoder levels
     beta1: float = 0.5  # Adam β₁ (0.5: the GAN setting; 0.9 is the usual one without a discriminator)
     bf16: bool = False  # run G's forward under bfloat16 autocast (≈1.5× faster on CPUs with AVX512-BF16)
+    exemplar_side: int = 0  # lite0_unet: > 0 gives G each sketch's nearest other training pair (thumbnail px)
 
     def __post_init__(self) -> None:
         if self.generator not in GENERATORS:
             raise ValueError(f"unknown generator {self.generator!r}; choose one of {', '.join(GENERATORS)}")
+        if self.exemplar_side and self.generator != "lite0_unet":
+            raise ValueError("exemplars (exemplar_side > 0) need the lite0_unet generator")
 
     def generator_config(self) -> dict:
         if self.generator == "lite0_unet":  # decoder widths coarse → fine, scaled by base_channels
-            return {"decoder_channels": [self.base_channels * k for k in (8, 4, 3, 2, 1)]}
+            widths = {"decoder_channels": [self.base_channels * k for k in (8, 4, 3, 2, 1)]}
+            return widths | ({"exemplar_side": self.exemplar_side} if self.exemplar_side else {})
         return {
             "num_downs": self.num_downs,
             "base_channels": self.base_channels,
@@ -73,7 +79,16 @@ class Pix2PixTrainer(Trainer):
         self.generator = generator.to(device).train()
         self.discriminator = discriminator.to(device).train()
         self.config = config
-        self.batches = random_batches(*data.sets, batch_size=config.batch_size, generator=self.rng, paired=True)
+        sets = data.sets
+        if config.exemplar_side and data.summary.get("processes", 1) > 1:
+            raise ValueError(  # each process holds a share of the pairs; the bank must hold them all
+                "exemplars (--exemplar-side) need every training pair in one process: run without torchrun"
+            )
+        if config.exemplar_side:  # each pair also brings the thumbnail of its nearest *other* training pair
+            self.exemplars = training_exemplars(*data.sets, side=config.exemplar_side)
+            self._fill_bank()
+            sets = (*sets, self.exemplars.neighbour_thumbnails)
+        self.batches = random_batches(*sets, batch_size=config.batch_size, generator=self.rng, paired=True)
         self.perceptual = pretrained_feature_distance(self.device) if config.lambda_perceptual > 0 else None
         self.opt_g = adam(self.generator.parameters(), lr=config.lr, beta1=config.beta1)
         self.opt_d = adam(self.discriminator.parameters(), lr=config.lr, beta1=config.beta1)
@@ -85,20 +100,33 @@ class Pix2PixTrainer(Trainer):
     def networks(self) -> dict[str, nn.Module]:
         return {"generator": self.generator, "discriminator": self.discriminator}
 
+    def load_networks(self, folder: Path) -> None:
+        """As Trainer's; the exemplar bank stays this run's training pairs (a fine-tune's own data)."""
+        super().load_networks(folder)
+        if self.config.exemplar_side:
+            self._fill_bank()
+
+    def _fill_bank(self) -> None:
+        self.generator.set_exemplars(self.exemplars.keys, self.exemplars.thumbnails)
+
     def next_batch(self) -> tuple[torch.Tensor, ...]:
-        config, pair = self.config, next(self.batches)
+        config, batch = self.config, next(self.batches)
         if config.traced_fraction > 0:
-            pair = (trace_targets(*pair, self.rng, fraction=config.traced_fraction), pair[1])
-        source, target = (to_signed(t) for t in flip_pairs(pair, self.rng))
+            batch = (trace_targets(*batch[:2], self.rng, fraction=config.traced_fraction), *batch[1:])
+        batch = flip_pairs(batch, self.rng)  # an exemplar is mirrored with its sketch
+        source, target = (to_signed(t) for t in batch[:2])
         if config.affine:
             source, target = affine_pairs(source, target, self.rng)
         if config.vary_strokes:
             source = vary_strokes(source, self.rng)
+        if config.exemplar_side:
+            return source, target, enlarge(batch[2], tuple(source.shape[-2:]))
         return source, target
 
-    def update(self, source: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    def update(self, source: torch.Tensor, target: torch.Tensor, exemplar: torch.Tensor | None = None) -> dict:
         with bf16_autocast(self.device, self.config.bf16):
-            fake = self.generator(source).float()  # losses in fp32 either way
+            extra = () if exemplar is None else (exemplar,)
+            fake = self.generator(source, *extra).float()  # losses in fp32 either way
         d_terms = self._discriminator_step(source, target, fake) if self.config.lambda_gan > 0 else {}
         g_terms = {**self._generator_terms(source, target, fake), **self._paired_terms(fake, target)}
         self.opt_g.zero_grad(set_to_none=True)
@@ -144,6 +172,21 @@ class Pix2PixTrainer(Trainer):
         )
 
 
+@dataclass(frozen=True)
+class TrainingExemplars:
+    keys: torch.Tensor  # [N, KEY_CHANNELS] unit keys of the training sketches
+    thumbnails: torch.Tensor  # [N, 3, s, s] uint8 thumbnails of their targets: the model's bank
+    neighbour_thumbnails: torch.Tensor  # [N, 3, s, s]: for pair i, the thumbnail of its nearest other pair
+
+
+def training_exemplars(sources: torch.Tensor, targets: torch.Tensor, *, side: int) -> TrainingExemplars:
+    """The bank of a run's training pairs and, for each pair, its nearest other pair (leave-one-out: a pair
+    never sees its own colours, as a new drawing never does)."""
+    keys = exemplar_keys(to_signed(sources))
+    small = thumbnails(targets, side)
+    return TrainingExemplars(keys, small, small[nearest(keys, keys, exclude_self=True)])
+
+
 def build_pix2pix(config: Pix2PixConfig) -> tuple[nn.Module, PatchDiscriminator]:
     if config.generator == "lite0_unet":  # the encoder starts from ImageNet (a fine-tune's --init replaces it)
         generator: nn.Module = LiteUnetGenerator(**config.generator_config()).load_imagenet_encoder()
@@ -172,6 +215,7 @@ OPTIONS = (
     Option("traced_fraction", help="share of sketches traced from their targets (XDoG / Canny)"),
     Option("dropout", help="generator dropout (pix2pix's noise)"),
     Option("bf16", help="generator forward in bfloat16 autocast (slow on CPUs without AVX-512 BF16)"),
+    Option("exemplar_side", help="lite0_unet: show G each sketch's nearest training pair, thumbnails of this side"),
 )
 
 
