@@ -58,6 +58,10 @@ def test_every_entry_builds_saves_loads_and_runs(entry, tmp_path):
     """Contract: config builds the architecture; save_pretrained → strict load gives the same network."""
     assert entry.licence and entry.credit and entry.description
     module = build_module(entry.architecture, entry.config)
+    if getattr(module, "exemplar_side", 0):  # a model with an exemplar bank: the bank must round-trip too
+        side = module.exemplar_side
+        keys = torch.nn.functional.normalize(torch.randn(3, module.exemplar_keys.shape[1]), dim=1)
+        module.set_exemplars(keys, torch.randint(0, 256, (3, 3, side, side), dtype=torch.uint8))
     module.save_pretrained(tmp_path / entry.key)
     role = next(iter(entry.weights))
     loaded = load_network(entry, role, device=CPU, explicit=tmp_path / entry.key)
