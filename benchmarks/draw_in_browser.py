@@ -3,7 +3,8 @@ what the app returns (needs `pip install playwright` and a Chromium at /usr/bin/
 
     python -m benchmarks.draw_in_browser http://127.0.0.1:7860/
 
-Writes benchmarks/results/freehand/<name>-drawn.png (what the model saw) and <name>-result.png.
+Writes benchmarks/results/freehand/<name>-drawn.png (what the model saw), <name>-result.png and, for a model
+with an exemplar bank, <name>-hint.png (the colour hint it took).
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def main(url: str) -> None:
                 for src in page.locator("img:visible").evaluate_all("els => els.map(e => e.src)")
                 if "/gradio_api/file=" in src and src.endswith(".png")
             ]
-            for suffix, src in zip(("drawn", "result"), outputs[:2], strict=True):
+            if len(outputs) < 2:
+                raise SystemExit(f"{name}: the page showed {len(outputs)} result images, not the 2 or 3 expected")
+            for suffix, src in zip(("drawn", "result", "hint"), outputs, strict=False):  # hint: exemplar models only
                 urllib.request.urlretrieve(src, folder / f"{name}-{suffix}.png")
             page.screenshot(path=str(folder.parent / f"freehand-{name}-screen.png"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -10,7 +11,8 @@ from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.models import LiteUnetGenerator
 from gan_demo.models.exemplars import KEY_CHANNELS, enlarge, exemplar_keys, nearest, thumbnails
-from gan_demo.tasks.sketch import sketch_to_image
+from gan_demo.tasks.sketch import colour_hint, sketch_to_image
+from gan_demo.tensors import from_signed_unit
 from tests.test_training import CPU
 
 SMALL = [16, 8, 8, 4, 4]  # decoder widths: a fast model, the real encoder
@@ -125,8 +127,12 @@ def test_a_run_with_exemplars_shows_each_pair_another_pairs_colours_and_its_mode
     entry = entry_from_run(tmp_path / "run")
     model = load_network(entry, "generator", device=CPU)
     assert len(model.exemplar_keys) == 5 and torch.equal(model.exemplar_images, own)
-    _framed, output = sketch_to_image(model, Image.fromarray(art[2].permute(1, 2, 0).numpy()), device=CPU, size=64)
+    framed, output = sketch_to_image(model, Image.fromarray(art[2].permute(1, 2, 0).numpy()), device=CPU, size=64)
     assert output.size == (64, 64)
+    hint = np.asarray(colour_hint(model, framed, device=CPU))  # one of the bank's images, as the model sees it
+    bank = [np.asarray(from_signed_unit(enlarge(own[[i]], (64, 64)))[0]) for i in range(5)]
+    assert hint.shape == (64, 64, 3) and any(np.array_equal(hint, image) for image in bank)
+    assert colour_hint(LiteUnetGenerator(decoder_channels=SMALL), framed, device=CPU) is None  # no bank: no hint
     with pytest.raises(ValueError, match="need the lite0_unet generator"):
         Pix2PixConfig(exemplar_side=8)
 

@@ -11,7 +11,10 @@ from gan_demo.edges import canny_sketch, photo_to_sketch, xdog_sketch
 from gan_demo.hub import load_network
 from gan_demo.imaging import load_image
 from gan_demo.models import HugganUnetGenerator, UnetGenerator
+from gan_demo.registry import Registry
+from gan_demo.store import ModelStore
 from gan_demo.tasks.sketch import BlankSketch, frame_sketch, ink_box, sketch_to_image
+from gan_demo.ui.sketch_tab import has_exemplar_bank
 from tests.conftest import tiny_entry
 
 CPU = torch.device("cpu")
@@ -151,3 +154,10 @@ def test_mirror_average_is_the_mean_of_the_sketch_and_its_mirror_image():
     both = (np.asarray(plain, float) + np.asarray(mirrored, float)[:, ::-1]) / 2
     assert np.abs(np.asarray(averaged, float) - both).max() <= 1.0  # up to rounding to 8 bits
     assert np.abs(np.asarray(averaged, float) - np.asarray(plain, float)).max() > 1.0
+
+
+def test_the_colour_hint_is_offered_for_models_with_an_exemplar_bank_only():
+    store = ModelStore(Registry(), torch.device("cpu"))
+    assert has_exemplar_bank(store, "emoji-sketch")  # bundled: exemplar-guided
+    assert not has_exemplar_bank(store, "pix2pix-maps")  # a plain pix2pix U-Net
+    assert not has_exemplar_bank(store, "no-such-model") and not has_exemplar_bank(store, None)

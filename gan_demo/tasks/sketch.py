@@ -78,6 +78,15 @@ def sketch_to_image(
     return framed, from_signed_unit(output)[0]
 
 
+@torch.inference_mode()
+def colour_hint(generator: nn.Module, seen: Image.Image, *, device: torch.device) -> Image.Image | None:
+    """The colour hint an exemplar-guided generator takes for `seen` (the framed sketch sketch_to_image
+    returns): its bank's nearest training image, enlarged as the model sees it. None without a bank."""
+    if not getattr(generator, "exemplar_side", 0) or not len(generator.exemplar_keys):
+        return None
+    return from_signed_unit(generator.look_up(to_signed_unit(seen, device)))[0]
+
+
 def _translate(generator: nn.Module, batch: torch.Tensor) -> torch.Tensor:
     """The generator's output for an [N, 3, H, W] batch, padded with white to its size multiple and cropped back."""
     height, width = batch.shape[-2:]

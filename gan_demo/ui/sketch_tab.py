@@ -8,9 +8,10 @@ import gradio as gr
 from PIL import Image
 
 from gan_demo.edges import EDGE_METHODS, photo_to_sketch
+from gan_demo.registry import UnknownModel
 from gan_demo.specs import SketchOptions
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sketch import sketch_options, sketch_to_image
+from gan_demo.tasks.sketch import colour_hint, sketch_options, sketch_to_image
 from gan_demo.ui.common import (
     EXAMPLES_DIR,
     SafeImage,
@@ -29,7 +30,8 @@ DISPLAY_SIDE = 256
 
 
 def colour(store: ModelStore, key, sketch, progress):
-    """(what the model saw, the result), enlarged to at least DISPLAY_SIDE for the page and the download."""
+    """(what the model saw, the result), enlarged to at least DISPLAY_SIDE for the page and the download,
+    and the colour hint of a model with an exemplar bank (None for the others)."""
     progress(0.2, desc="Loading the generator…")
     entry, generator = store.get(key, task="sketch")
     progress(0.6, desc="Colouring…")
@@ -37,8 +39,26 @@ def colour(store: ModelStore, key, sketch, progress):
     seen, result = sketch_to_image(
         generator, sketch, device=store.device, size=entry.image_size, **sketch_options(options)
     )
+    hint = colour_hint(generator, seen, device=store.device)
     side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
-    return seen.resize((side, side), Image.Resampling.LANCZOS), result.resize((side, side), Image.Resampling.BICUBIC)
+    seen, result = (
+        seen.resize((side, side), Image.Resampling.LANCZOS),
+        result.resize((side, side), Image.Resampling.BICUBIC),
+    )
+    return seen, result, hint
+
+
+def has_exemplar_bank(store: ModelStore, key: str | None) -> bool:
+    """Whether the model `key` colours with hints from an exemplar bank (its config says so; nothing loads)."""
+    try:
+        return bool(key) and int(store.registry.get(key).config.get("exemplar_side", 0)) > 0
+    except UnknownModel:
+        return False
+
+
+def _model_changed(store: ModelStore, key: str | None):
+    """The new model's card, and the colour hint shown only for a model that has one."""
+    return model_card_markdown(store.registry, key), gr.Image(value=None, visible=has_exemplar_bank(store, key))
 
 
 def _layout(store: ModelStore) -> SimpleNamespace:
@@ -80,8 +100,16 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                     buttons=["download", "fullscreen"],
                     height=300,
                 )
+            hint = gr.Image(
+                label="Colour hint: the training emoji whose drawing is nearest to yours, as the model sees it",
+                type="pil",
+                format="png",
+                interactive=False,
+                visible=has_exemplar_bank(store, picker.first),
+                height=140,
+            )
 
-    components = named(locals(), "picker pad draw_run upload upload_run seen result")
+    components = named(locals(), "picker pad draw_run upload upload_run seen result hint")
     return SimpleNamespace(**vars(components), **vars(tracing))
 
 
@@ -130,13 +158,13 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
         sketch = photo_to_sketch(photo, method=method, threshold=float(threshold), stroke=int(stroke))
         return colour(store, key, sketch, progress)
 
-    outputs = [ui.seen, ui.result]
+    outputs = [ui.seen, ui.result, ui.hint]
     photo_inputs = [model, ui.photo, ui.method, ui.threshold, ui.stroke]
     ui.draw_run.click(from_drawing, [model, ui.pad], outputs, api_name="sketch", concurrency_id="model")
     ui.upload_run.click(from_upload, [model, ui.upload], outputs, api_name="sketch_upload", concurrency_id="model")
     ui.photo_run.click(from_photo, photo_inputs, outputs, api_name="sketch_photo", concurrency_id="model")
     on_model_change(
-        ui.picker, lambda key: model_card_markdown(store.registry, key), ui.picker.card, api_name="sketch_model_card"
+        ui.picker, lambda key: _model_changed(store, key), [ui.picker.card, ui.hint], api_name="sketch_model_card"
     )
     sketches = sorted((EXAMPLES_DIR / "sketches").glob("*.png"))
     if first and sketches:
