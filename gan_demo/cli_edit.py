@@ -37,17 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
 
 
 def parse_attributes(pairs: list[str]) -> dict[str, float]:
-    """{"flat": 1.0} from ["flat=1"]; a malformed pair names itself (names and ranges are checked later)."""
-    values: dict[str, float] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise CliError(f"--attr {pair!r}: expected NAME=VALUE, e.g. --attr flat=1", EXIT_USAGE)
-        try:
-            values[name.strip()] = float(value)
-        except ValueError:
-            raise CliError(f"--attr {pair!r}: {value!r} is not a number", EXIT_USAGE) from None
-    return values
+    """{"flat": 1.0} from ["flat=1"]; a malformed or repeated pair names itself (names and ranges are checked later)."""
+    from gan_demo.tasks.attribute_sliders import collect_values
+
+    try:
+        return collect_values(pairs)
+    except ValueError as error:
+        raise CliError(f"--attr {error}", EXIT_USAGE) from None
 
 
 def run(args: argparse.Namespace) -> int:

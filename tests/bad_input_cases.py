@@ -350,6 +350,7 @@ STARGAN_CASES: list[Case] = [
     api("a non-finite attribute", "/edit", "flat: expected a finite number, got nan", text="flat=nan"),
     cli("a non-finite attribute", *EDIT, "flat=inf", message="flat: expected a finite number, got inf", code=2),
     cli("an attribute without a value", *EDIT, "flat", message="expected NAME=VALUE", code=2),
+    cli("an attribute given twice", *EDIT, "flat=1", "--attr", "flat=0", message="--attr flat is given twice", code=2),
     api("no picture", "/edit", "Upload a picture first", image=None),
 ]
 # fmt: on

@@ -4,7 +4,7 @@ way to the one moved), values typed by name, and the label and one-line help of 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from gan_demo.tasks.attributes import AttributeSpace, move_slider
 
@@ -27,11 +27,14 @@ def parse_values(text: str) -> dict[str, float]:
 
     Names and ranges are checked against a model later (AttributeSpace.check); a malformed pair names itself.
     """
+    return collect_values(pair for pair in re.split(r"[,;\s]+", re.sub(r"\s*=\s*", "=", text.strip())) if pair)
+
+
+def collect_values(pairs: Iterable[str]) -> dict[str, float]:
+    """["flat=1", "modern=0.5"] → {"flat": 1.0, "modern": 0.5}; a malformed or repeated pair names itself."""
     values: dict[str, float] = {}
-    for pair in re.split(r"[,;\s]+", re.sub(r"\s*=\s*", "=", text.strip())):
-        name, sep, value = pair.partition("=")
-        if not pair:
-            continue
+    for pair in pairs:
+        name, sep, value = (part.strip() for part in pair.partition("="))
         if not sep or not name:
             raise ValueError(f"{pair!r}: expected NAME=VALUE, e.g. flat=1")
         if name in values:
