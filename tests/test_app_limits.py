@@ -76,7 +76,7 @@ def test_a_drawing_sent_as_layers_without_a_composite_is_coloured(app, tmp_path)
     ImageDraw.Draw(stroke).line((0, 0, 63, 63), fill=(0, 0, 0, 255), width=4)
     stroke.save(tmp_path / "layer.png")
     layer = handle_file(str(tmp_path / "layer.png"))
-    seen, _ = client.predict(
+    seen, *_ = client.predict(
         "emoji-sketch", {"background": None, "layers": [layer], "composite": None}, api_name="/sketch"
     )
     assert Path(seen).is_file()
