@@ -106,7 +106,7 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                 format="png",
                 interactive=False,
                 visible=has_exemplar_bank(store, picker.first),
-                height=140,
+                height=220,
             )
 
     components = named(locals(), "picker pad draw_run upload upload_run seen result hint")
