@@ -41,11 +41,11 @@ def colour(store: ModelStore, key, sketch, progress):
     )
     hint = colour_hint(generator, seen, device=store.device)
     side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
-    seen, result = (
+    return (
         seen.resize((side, side), Image.Resampling.LANCZOS),
         result.resize((side, side), Image.Resampling.BICUBIC),
+        hint,
     )
-    return seen, result, hint
 
 
 def has_exemplar_bank(store: ModelStore, key: str | None) -> bool:
