@@ -272,3 +272,20 @@ def test_one_pixel_limit_for_pillow_and_for_our_loader():
     assert load_image(big.getvalue()).size == (6000, 4000)
     with pytest.raises(InvalidImage, match="at most 40 megapixels"):
         load_image(Image.new("L", (8000, 5001)))
+
+
+def test_a_run_copied_from_a_bundled_model_is_listed_under_its_own_label(tmp_path):
+    from gan_demo.registry import Registry
+    from gan_demo.store import ModelStore
+    from gan_demo.ui.common import model_choices
+
+    copy = tmp_path / "flat-modern-copy"
+    shutil.copytree(ROOT / "checkpoints" / "emoji-flat-modern", copy)  # as training.part_colours writes one
+    registry = Registry()
+    registry.add_run(copy)
+    import torch
+
+    labels = dict((key, label) for label, key in model_choices(ModelStore(registry, torch.device("cpu")), "translate"))
+    title = registry.get("emoji-flat-modern").title
+    assert labels["emoji-flat-modern"] == title and labels["flat-modern-copy"] == f"{title} · flat-modern-copy"
+    assert len(set(labels.values())) == len(labels)

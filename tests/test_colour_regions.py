@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gan_demo.hub import WeightsInvalid, load_network
 from gan_demo.models.colour_regions import (
+    FlatParts,
     flat_colour_regions,
     flat_parts,
     median_cut_labels,
@@ -14,7 +16,7 @@ from gan_demo.models.colour_regions import (
     region_medians,
 )
 from gan_demo.models.resnet import ResnetGenerator
-from tests.conftest import l1_before_and_after_fitting
+from tests.conftest import generator_entry, l1_before_and_after_fitting
 
 
 def blocks_with_shading() -> torch.Tensor:
@@ -187,3 +189,42 @@ def test_thin_edges_leave_one_boundary_pixel_per_step_and_still_keep_the_parts_a
     parts = {int(thin[0, 0, 0]), int(thin[0, 0, 7]), int(thin[0, 7, 0])}
     assert 0 not in parts and len(parts) == 3  # white, red and blue stay three parts
     assert (thin > 0).sum() > (thick > 0).sum()
+
+
+def test_an_unfitted_learned_head_paints_medians_and_a_fitted_one_moves_only_parts_and_the_edges_beside_them():
+    image = shaded_disc_on_white() * 2 - 1
+    learned, median = FlatParts(6.0, "learned", thin_edges=True), FlatParts(6.0, "median", thin_edges=True)
+    assert sum(p.numel() for p in median.parameters()) == 0 < sum(p.numel() for p in learned.parameters())
+    with torch.no_grad():
+        torch.testing.assert_close(learned(image), median(image))  # the head's last layer starts at zero
+        learned.head.net[-1].bias.copy_(torch.tensor([0.0, 0.0, -0.2]))  # every part 0.2 less blue
+        out = learned(image)
+    labels = learned.labels(image)[0]
+    change = ((out - median(image)) / 2)[0]  # in [0, 1] units
+    inside = labels > 0
+    painted_blue = (median(image)[0, 2] + 1) / 2 - 0.2
+    torch.testing.assert_close(change[2][inside], (painted_blue.clamp(min=0) - (median(image)[0, 2] + 1) / 2)[inside])
+    assert change[:2].abs().max() < 1e-6  # red and green untouched
+    edge = ~inside
+    assert (change[2][edge] < 0).all()  # boundary pixels shift with the parts around them …
+    assert change[2][edge].min() >= -0.2 - 1e-6  # … by at most the parts' change
+    with pytest.raises(ValueError, match="part-colour head"):
+        paint_regions(image, labels.flatten()[None], int(labels.max()) + 1, colour="learned")
+
+
+def test_a_generator_with_a_learned_head_loads_strictly_through_the_registry_and_paints_the_same(tmp_path):
+    generator = ResnetGenerator(base_channels=4, n_blocks=1, residual=True, flat_parts=6.0, part_colour="learned")
+    torch.nn.init.normal_(generator.paint.head.net[-1].weight, std=0.1)
+    generator.eval().save_pretrained(tmp_path / "run" / "generator")
+    entry = generator_entry("resnet_generator", "translate", bundled="run/generator")
+    loaded = load_network(entry, "generator", device=torch.device("cpu"), checkpoints_dir=tmp_path)
+    assert isinstance(loaded.paint, FlatParts) and loaded.paint.head is not None
+    image = shaded_disc_on_white() * 2 - 1
+    median = ResnetGenerator(base_channels=4, n_blocks=1, residual=True, flat_parts=6.0, part_colour="median")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(image), generator(image))
+        assert not torch.allclose(loaded(image), median.eval()(image))
+    del generator.paint.head  # weights saved without the head do not load into a config that asks for one
+    generator.save_pretrained(tmp_path / "run" / "generator")
+    with pytest.raises(WeightsInvalid, match=r"paint\.head"):
+        load_network(entry, "generator", device=torch.device("cpu"), checkpoints_dir=tmp_path)

@@ -12,6 +12,8 @@ pixel of the network's output through the mean of its region.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -83,7 +85,8 @@ def flat_colour_regions(image: torch.Tensor, n_colours: int, *, lloyd_steps: int
     return paint_regions(image, labels, n_colours)
 
 
-PART_COLOURS = ("mean", "median")  # the colour a region is painted: its pixels' mean, or their median
+# the colour a part is painted: its pixels' mean, their per-channel median, or a learned correction of the median
+PART_COLOURS = ("mean", "median", "learned")
 
 
 def check_part_colour(colour: str) -> str:
@@ -101,7 +104,9 @@ def paint_regions(
     region's minority (a highlight or a shadow inside a part) and keeps its dominant colour."""
     batch, channels, height, width = image.shape
     colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
-    if check_part_colour(colour) == "median":
+    if check_part_colour(colour) == "learned":
+        raise ValueError('a "learned" part colour needs the part-colour head (FlatParts paints it)')
+    if colour == "median":
         paints = region_medians(colours, labels, n_regions)
     else:
         paints, _ = region_means(colours, labels, n_regions)
@@ -172,9 +177,67 @@ def _paint_parts(image: torch.Tensor, labels: torch.Tensor, colour: str) -> torc
     return paint_regions(image, labels, int(labels.max()) + 1, keep=0, colour=colour)
 
 
+def part_statistics(colours: torch.Tensor, labels: torch.Tensor, n_regions: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """colours [B, N, 3] in [0, 1], labels [B, N] → (statistics [B, K, 10], per-channel medians [B, K, 3]).
+
+    A part's statistics: its per-channel median, mean and standard deviation, and its size (log pixel count over
+    log N, so 0 for one pixel and 1 for the whole image)."""
+    means, counts = region_means(colours, labels, n_regions)
+    squares, _ = region_means(colours.square(), labels, n_regions)
+    spread = (squares - means.square()).clamp(min=0).sqrt()
+    medians = region_medians(colours, labels, n_regions)
+    size = counts.clamp(min=1).log() / math.log(colours.shape[1])
+    return torch.cat([medians, means, spread, size.unsqueeze(-1)], dim=-1), medians
+
+
+class PartColourHead(nn.Module):
+    """A learned part colour: from a part's statistics (`part_statistics`) to a change of its median colour.
+
+    The per-channel median of a shaded part is darker and greyer than the one colour a flat drawing gives
+    that part; how much depends on the shading (the spread) and the kind of part (its colour, its size).
+    The head is fitted on paired images (`python -m gan_demo.training.part_colours`), or trains with its
+    generator (`--part-colour learned`); its last layer starts at zero, so an unfitted head paints medians."""
+
+    n_statistics = 10
+
+    def __init__(self, hidden: int = 64) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(self.n_statistics, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 3)
+        )
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def part_colours(self, statistics: torch.Tensor, medians: torch.Tensor) -> torch.Tensor:
+        """[B, K, 10], [B, K, 3] → the colour [B, K, 3] in [0, 1] each part is painted. The statistics describe
+        the part and pass no gradient (the spread's square root has none at zero); the median and the head do."""
+        change = self.net(statistics.detach().to(self.net[0].weight.dtype)).to(medians.dtype)
+        return (medians + change).clamp(0, 1)
+
+
+def paint_learned(image: torch.Tensor, labels: torch.Tensor, head: PartColourHead) -> torch.Tensor:
+    """image [B, 3, H, W] in [0, 1], labels [B, H, W] (0: boundary) → each part painted the head's colour.
+
+    A boundary pixel keeps its own colour, shifted by the mean change of the parts around it (3 × 3), so an
+    edge between two parts whose colours moved does not stay behind as a dark outline."""
+    flat_labels = labels.flatten(1)
+    colours = image.flatten(2).transpose(1, 2)  # [B, N, C]
+    statistics, medians = part_statistics(colours, flat_labels, int(flat_labels.max()) + 1)
+    paints = head.part_colours(statistics, medians)
+    index = flat_labels.unsqueeze(-1).expand_as(colours)
+    painted = paints.gather(1, index).transpose(1, 2).reshape(image.shape)
+    change = (paints - medians).gather(1, index).transpose(1, 2).reshape(image.shape)
+    inside = (labels > 0).unsqueeze(1).to(image.dtype)
+    around = nn.functional.avg_pool2d(change * inside, 3, 1, 1) / nn.functional.avg_pool2d(inside, 3, 1, 1).clamp(
+        min=1e-6
+    )
+    return torch.where(inside.bool(), painted, (image + around).clamp(0, 1))
+
+
 class FlatParts(nn.Module):
     """`flat_parts` as an output stage on [-1, 1] images: one colour per part (parts split at ΔE ≥ `edge`,
-    one-pixel boundaries with `thin_edges`), the part's mean or median (`colour`)."""
+    one-pixel boundaries with `thin_edges`), the part's mean or median (`colour`), or with colour="learned"
+    the colour a fitted `PartColourHead` (the stage's only weights) gives it."""
 
     eager_under_compile = True
 
@@ -183,9 +246,16 @@ class FlatParts(nn.Module):
         self.edge = edge
         self.colour = check_part_colour(colour)
         self.thin_edges = thin_edges
+        self.head = PartColourHead() if colour == "learned" else None
+
+    def labels(self, image: torch.Tensor) -> torch.Tensor:
+        """The parts [B, H, W] of a [-1, 1] image (0: boundary pixels)."""
+        return part_labels((image + 1) / 2, self.edge, thin_edges=self.thin_edges)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        labels = part_labels((image + 1) / 2, self.edge, thin_edges=self.thin_edges)
+        labels = self.labels(image)
+        if self.head is not None:
+            return paint_learned((image + 1) / 2, labels, self.head) * 2 - 1
         # means and medians commute with the affine map to [0, 1], so the image is painted in its own range
         return _paint_parts(image, labels, self.colour)
 

@@ -89,7 +89,7 @@ class ResnetGenerator(nn.Module, HubModel):
         residual: bool = False,  # learn a change to the input: output = clip(input + network(input))
         flat_colours: int = 0,  # paint the output in at most this many flat colours (0: off)
         flat_parts: float = 0.0,  # or paint each part one colour, parts split at this ΔE (0: off)
-        part_colour: str = "mean",  # a part's colour: its pixels' "mean" or per-channel "median"
+        part_colour: str = "mean",  # a part's colour: its pixels' "mean", per-channel "median" or "learned"
         thin_edges: bool = False,  # part boundaries one pixel wide instead of two
     ) -> None:
         super().__init__()
@@ -101,7 +101,7 @@ class ResnetGenerator(nn.Module, HubModel):
             raise ValueError(f"flat_colours must be 0 (off) or at least 2, not {flat_colours}")
         self.residual = residual
         self.flat_colours = flat_colours
-        self.paint = flat_painter(flat_colours, flat_parts, part_colour, thin_edges)  # holds no weights
+        self.paint = flat_painter(flat_colours, flat_parts, part_colour, thin_edges)  # weights only if "learned"
         use_bias = norm != "batch"  # batch norm has its own shift
         c = base_channels
         layers: list[nn.Module] = [

@@ -127,7 +127,7 @@ class StarGANGenerator(nn.Module, HubModel):
         flat_colours: int = 0,  # paint label `flat_domain`'s output in at most this many colours (0: off)
         flat_domain: int = -1,  # the label whose value blends the painted output in (-1: none)
         flat_parts: float = 0.0,  # instead of flat_colours: one colour per part, parts split at this ΔE
-        part_colour: str = "mean",  # a part's colour: its pixels' "mean" or per-channel "median"
+        part_colour: str = "mean",  # a part's colour: its pixels' "mean", per-channel "median" or "learned"
         thin_edges: bool = False,  # part boundaries one pixel wide instead of two
         label_norms: bool = False,  # labels also scale and shift every instance norm (ours)
     ) -> None:

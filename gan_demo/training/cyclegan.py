@@ -34,7 +34,7 @@ class CycleGANConfig:
     flat_colours_b: int = 0  # G (A → B) likewise
     flat_parts_a: float = 0.0  # F paints one colour per part instead, parts split at this ΔE (0: off)
     flat_parts_b: float = 0.0  # G likewise
-    part_colour: str = "mean"  # the flat-parts stages paint each part its pixels' "mean" or "median" colour
+    part_colour: str = "mean"  # flat parts are painted their pixels' "mean", "median" or a "learned" colour
     thin_edges: bool = False  # the flat-parts stages' part boundaries are one pixel wide instead of two
     disc_channels: int = 32  # PatchGAN ndf
     disc_layers: int = 2  # 34×34 patches at 64 px
@@ -155,7 +155,7 @@ OPTIONS = (
         Option(f"flat_parts_{d}", f"the generator into {d.upper()} paints one colour per part (ΔE edge)", metavar="ΔE")
         for d in ("a", "b")
     ),
-    Option("part_colour", "the colour a flat part is painted: its pixels' mean or median", choices=PART_COLOURS),
+    Option("part_colour", "a flat part's colour: mean, median, or a learned change of it", choices=PART_COLOURS),
     Option("thin_edges", "flat parts: one-pixel boundaries instead of two"),
     Option("batch_size"),
     Option("lr"),

@@ -47,7 +47,7 @@ class StarGANConfig:
     flat_colours: int = 0  # ours: paint `flat_domain`'s outputs in at most this many flat colours (0: off)
     flat_domain: str = ""  # the domain (by name) whose outputs are painted in flat colours
     flat_parts: float = 0.0  # ours: instead of flat_colours, paint one colour per part (parts split at ΔE)
-    part_colour: str = "mean"  # ours: the part's pixels' "mean" or "median" colour
+    part_colour: str = "mean"  # ours: the part's pixels' "mean", "median" or a "learned" colour
     thin_edges: bool = False  # ours: the parts' boundaries one pixel wide instead of two
     label_norms: bool = False  # ours: the labels also scale and shift every instance norm of the generator
     disc_conv_dim: int = 64  # discriminator width
@@ -273,7 +273,7 @@ OPTIONS = (
     Option("flat_colours", "paint --flat-domain's outputs in at most N flat colours (ours; 0: off)"),
     Option("flat_domain", "the flat-colour domain, by name"),
     Option("flat_parts", "instead of --flat-colours: one colour per part, parts split at this ΔE (ours)"),
-    Option("part_colour", "the colour a flat part is painted: its pixels' mean or median (ours)", choices=PART_COLOURS),
+    Option("part_colour", "a flat part's colour: mean, median, or a learned change of it (ours)", choices=PART_COLOURS),
     Option("thin_edges", "flat parts: one-pixel boundaries instead of two (ours)"),
     Option("label_norms", "labels also scale and shift every generator instance norm (ours)"),
     Option("disc_conv_dim", "discriminator width (paper: 64)"),

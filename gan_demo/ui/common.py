@@ -37,12 +37,15 @@ def model_choices(store: ModelStore, task: Task) -> list[tuple[str, str]]:
 
 
 def _listing(store: ModelStore, task: Task) -> list[tuple[str, str, bool]]:
-    """(label, key, usable here) of each of `task`'s models."""
-    listing = []
+    """(label, key, usable here) of each of `task`'s models. A title already listed (a run copied from a
+    bundled model keeps its title) is followed by the model's key, so that no two labels read the same."""
+    listing, seen = [], set()
     for entry in store.registry.entries(task):
         usable, note = availability(entry)
         note = "broken: its weights did not load" if store.broken(entry.key) else note
-        label = entry.title if note == "ready" else f"{entry.title} ({note})"
+        title = entry.title if entry.title not in seen else f"{entry.title} · {entry.key}"
+        seen.add(entry.title)
+        label = title if note == "ready" else f"{title} ({note})"
         listing.append((label, entry.key, usable and not store.broken(entry.key)))
     return listing
 
