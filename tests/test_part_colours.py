@@ -221,3 +221,13 @@ def test_a_fit_repeats_exactly_whatever_the_random_state_before_it():
         part_colours.fit_part_colours(stage, shaded, flat, steps=20, seed=0)
         heads.append(stage.head.state_dict())
     assert all(torch.equal(heads[0][k], heads[1][k]) for k in heads[0])
+
+
+def test_a_fit_leaves_the_callers_random_state_alone():
+    shaded, flat = shaded_and_flat(2)
+    stage = FlatParts(8.0, "learned", thin_edges=True)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    part_colours.fit_part_colours(stage, shaded, flat, steps=2)
+    assert torch.equal(torch.rand(3), expected)

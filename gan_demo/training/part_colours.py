@@ -71,12 +71,14 @@ def fit_part_colours(
     n_parts = int(labels.max()) + 1
     statistics, medians = part_statistics(outputs.flatten(2).transpose(1, 2), labels, n_parts)
     targets = region_medians(truth.flatten(2).transpose(1, 2), labels, n_parts)
-    counts = torch.zeros(labels.shape[0], n_parts).scatter_add_(1, labels, torch.ones_like(labels, dtype=torch.float))
+    ones = torch.ones_like(labels, dtype=torch.float)
+    counts = torch.zeros(labels.shape[0], n_parts, device=labels.device).scatter_add_(1, labels, ones)
     counts[:, 0] = 0  # boundary pixels are not a part
     kept = counts > 0
     statistics, medians, targets, weights = statistics[kept], medians[kept], targets[kept], counts[kept]
-    torch.manual_seed(seed)  # a fresh head from the seed, so that a fit repeats exactly
-    head = stage.head = PartColourHead(stage.head.net[0].out_features).to(outputs.device).train()
+    with torch.random.fork_rng(devices=[]):  # a fresh head from the seed, so that a fit repeats exactly
+        torch.manual_seed(seed)
+        head = stage.head = PartColourHead(stage.head.net[0].out_features).to(outputs.device).train()
     optimiser = torch.optim.Adam(head.parameters(), lr=lr)
 
     def loss_now() -> torch.Tensor:
