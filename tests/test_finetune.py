@@ -321,4 +321,11 @@ def test_a_two_way_hub_cyclegan_is_written_once_as_a_base_run_folder_and_fine_tu
     spec = FineTuneSpec(family="cyclegan", folders=data, out=tmp_path / "tuned", steps=1, base=folder)
     run = run_finetune(spec, device=CPU)
     assert changed(weights(folder, "a2b"), weights(run, "a2b"))
-    assert Registry(()).add_run(run).base_model == "two-way"
+    tuned = Registry(()).add_run(run)
+    assert tuned.base_model == "two-way"
+    assert tuned.directions == {"a2b": "x → y", "b2a": "y → x"}  # the base's domains, not the folders' names
+    spec.base, spec.out = None, tmp_path / "scratch"
+    assert Registry(()).add_run(run_finetune(spec, device=CPU)).directions == {
+        "a2b": "domain_a → domain_b",  # from scratch: the folders name the domains
+        "b2a": "domain_b → domain_a",
+    }

@@ -134,3 +134,16 @@ def test_a_saved_run_resumes_from_the_tab_to_more_steps_and_not_to_fewer(app, tm
         client.predict(*resume, 4, 5, job_id, api_name="/finetune_resume")
     with pytest.raises(Exception, match="Choose one of your runs to resume"):
         client.predict(None, "names", files, [], 6, 5, None, api_name="/finetune_resume")
+
+
+def test_a_two_way_fine_tune_keeps_its_bases_direction_names_and_describes_its_data(app, tmp_path):
+    demo, client = app
+    first, second = upload_set(tmp_path / "a"), upload_set(tmp_path / "b")
+    settings = (2, 5, 1e-4, 2, [], 1, 0.0, None)  # steps, minutes, lr, batch, augment, freeze, ema, job
+    job_id, _ = client.predict(
+        "cyclegan", "emoji-flat-modern", "names", first, second, "my-flat", *settings, api_name="/finetune_start"
+    )
+    assert "step 2 of 2" in wait_status(client, job_id, lambda s: s.startswith("**Done**"))
+    entry = demo.test_store.registry.get("my-flat")
+    assert entry.directions == {"a2b": "flat → modern", "b2a": "modern → flat"}  # not the upload folders' names
+    assert entry.description == "Fine-tuned in the Fine-tune tab from emoji-flat-modern on 8 images in A and 8 in B."

@@ -228,6 +228,8 @@ def test_unpaired_sets_are_collected_separately_and_named_in_messages(tmp_path):
     assert report.problem == "fine-tuning needs at least 2 images in each of A and B; got 2 and 1"
     assert str(report.skipped[0]).startswith("B: x.txt (not a supported image")
     assert tuple(len(s) for s in UNPAIRED.load(report.folders, size=8, split=None, min_count=1).sets) == (2, 1)
+    assert [folder.name for folder in report.folders.values()] == ["A", "B"]  # a scratch model's "A → B"
+    assert report.contents() == "2 images in A and 1 in B"
 
 
 def test_domains_are_the_folders_of_a_zip_in_the_base_models_order(tmp_path):

@@ -140,7 +140,8 @@ def _written_base(entry, family: Family, config: Any, bases_dir: Path) -> Path:
     try:
         for role in entry.weights:
             load_network(entry, role, device=torch.device("cpu")).save_pretrained(staging / role)
-        record = {"family": family.name, "config": dataclasses.asdict(config), "model": {"title": entry.title}}
+        model = {"title": entry.title, **({"directions": dict(entry.directions)} if entry.directions else {})}
+        record = {"family": family.name, "config": dataclasses.asdict(config), "model": model}
         (staging / RUN_RECORD).write_text(json.dumps(record, indent=2))
         try:
             os.replace(staging, folder)
@@ -334,11 +335,11 @@ def run_finetune(
         raise FineTuneFailed(f"the run is already at step {run.resumed.step} of {spec.steps}; ask for more steps")
     family, trainer, resumed = run.family, run.trainer, run.resumed
     card = dataclasses.replace(spec.card, base_model=run.base.name if run.base else None)
-    model = (
-        resumed.record["model"]
-        if resumed
-        else model_block(family, trainer, spec.folders, run.config, card, name=spec.out.name)
-    )
+    if resumed:
+        model = resumed.record["model"]
+    else:
+        model = model_block(family, trainer, spec.folders, run.config, card, name=spec.out.name)
+        model = _keep_base_directions(model, run.base)
     record = _recorder(run, spec, device, model)
     writer = RunWriter.going_on(spec.out, family, resumed, keep_last=spec.keep_last)
     history = resumed.history if resumed else LossHistory()
@@ -361,6 +362,18 @@ def run_finetune(
     distributed.current().verify(trainer)
     _save(trainer, writer, record(log), history)
     return spec.out
+
+
+def _keep_base_directions(model: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    """A fine-tune of a two-way base translates between the base's domains: it keeps their names ("flat →
+    modern"), not the names of the folders it was given (an upload's "A → B")."""
+    record_path = Path(base) / RUN_RECORD if base is not None else None
+    if "directions" not in model or record_path is None or not record_path.is_file():
+        return model
+    named = (json.loads(record_path.read_text()).get("model") or {}).get("directions") or {}
+    if set(named) != set(model["directions"]):
+        return model
+    return {**model, "directions": dict(named)}
 
 
 def _recorder(run: PreparedRun, spec: FineTuneSpec, device: torch.device, model: dict) -> Callable:

@@ -111,17 +111,20 @@ class UploadReport:
     def ready(self) -> bool:
         return not self.problem
 
-    def summary(self, *, items: int = SUMMARY_ITEMS) -> str:
-        """One paragraph for the UI: what was accepted, what was skipped and why, and any shortfall."""
+    def contents(self) -> str:
+        """What the folders hold, in a few words ("12 pairs", "9 images in A and 7 in B"): for a model card."""
         sizes = {key: len(files) for key, files in self.files.items()}
         if self.kind == "pairs":
-            text = f"{_plural(sizes['source'], 'pair')} accepted"
-        elif self.kind == "unpaired":
-            text = f"{_plural(sizes['domain_a'], 'image')} in A and {sizes['domain_b']} in B accepted"
-        elif self.kind == "domains":
-            text = "accepted: " + (", ".join(f"{_plural(n, 'image')} in {name}" for name, n in sizes.items()) or "none")
-        else:
-            text = f"{_plural(sum(sizes.values()), 'image')} accepted"
+            return _plural(sizes["source"], "pair")
+        if self.kind == "unpaired":
+            return f"{_plural(sizes['domain_a'], 'image')} in A and {sizes['domain_b']} in B"
+        if self.kind == "domains":
+            return ", ".join(f"{_plural(n, 'image')} in {name}" for name, n in sizes.items()) or "no images"
+        return _plural(sum(sizes.values()), "image")
+
+    def summary(self, *, items: int = SUMMARY_ITEMS) -> str:
+        """One paragraph for the UI: what was accepted, what was skipped and why, and any shortfall."""
+        text = f"accepted: {self.contents()}" if self.kind == "domains" else f"{self.contents()} accepted"
         if self.skipped:
             named = ", ".join(str(entry) for entry in self.skipped[:items])
             more = len(self.skipped) - items
@@ -150,10 +153,11 @@ def unpaired_from_uploads(
     limits: UploadLimits = UploadLimits(),  # applied to each domain on its own
     min_count: int = MIN_IMAGES,  # per domain
 ) -> UploadReport:
-    """Two domains (for CycleGAN): `work_dir/domain_a/` and `work_dir/domain_b/`, for the UNPAIRED data kind."""
+    """Two domains (for CycleGAN): `work_dir/A/` and `work_dir/B/` (the folder names become the model's
+    direction names, "A → B"), as the UNPAIRED data kind's `domain_a` and `domain_b`."""
     sets = {}
     for key, uploads, label in (("domain_a", uploads_a, "A"), ("domain_b", uploads_b, "B")):
-        folder = fresh_folder(Path(work_dir) / key)
+        folder = fresh_folder(Path(work_dir) / label)
         sets[key] = (folder, collect(uploads, limits=limits, write=png_writer(folder, limits.work_size), group=label))
     both = merge(*(got for _, got in sets.values()))
     return report_from("unpaired", sets, both, min_count=min_count)

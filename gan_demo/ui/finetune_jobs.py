@@ -176,6 +176,7 @@ class FineTuneHandlers:
         if problem := batch_too_large(report, int(batch)):
             raise gr.Error(f"{report.summary()} {problem[0].upper()}{problem[1:]}.", title="Batch too large")
         overrides = {"lr": float(lr), "batch_size": int(batch)}
+        start = base if base_folder else "scratch"
         if family == "gan":
             overrides |= {"augment": ",".join(augment or []), "ema": float(ema)}
         return FineTuneSpec(
@@ -187,7 +188,11 @@ class FineTuneHandlers:
             minutes=float(minutes),
             overrides=overrides,
             freeze_d=int(freeze),
-            card=ModelCard(title=f"{name} (fine-tuned)", credit="fine-tuned in the gan-demo Fine-tune tab"),
+            card=ModelCard(
+                title=f"{name} (fine-tuned)",
+                description=f"Fine-tuned in the Fine-tune tab from {start} on {report.contents()}.",
+                credit="fine-tuned in the gan-demo Fine-tune tab",
+            ),
         )
 
     def _base_folder(self, family, base) -> Path | None:
