@@ -254,3 +254,38 @@ def test_fine_tune_tab_tunes_a_style_model_on_a_zip_of_domains_resumes_it_and_li
     panel.get_by_label("Model").first.click()
     page.get_by_role("option", name="browser-styles (fine-tuned)").wait_for()
     finish(page, "finetune-stargan-run-in-stargan-tab")
+
+
+def test_fine_tune_tab_tunes_a_two_way_model_that_keeps_its_direction_names_in_the_cyclegan_tab(page, tmp_path):
+    rng = np.random.default_rng(2)
+    sets = {}
+    for side in ("a", "b"):
+        sets[side] = []
+        for index in range(8):
+            path = tmp_path / f"{side}{index}.png"
+            Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
+            sets[side].append(str(path))
+    page.reload(wait_until="load")
+    page.get_by_role("tab").first.wait_for()
+    panel = open_tab(page, "Fine-tune")
+    panel.get_by_label("Two-way style (CycleGAN)").check()
+    page.wait_for_timeout(1000)
+    panel.get_by_label("Start from").first.click()
+    page.get_by_role("option", name="Emoji: flat ↔ modern (CycleGAN, 128 px)").click()
+    inputs = panel.locator("input[type=file]")
+    inputs.nth(0).set_input_files(sets["a"])
+    inputs.nth(1).set_input_files(sets["b"])
+    page.wait_for_timeout(1500)
+    panel.get_by_role("button", name="Check the data").click()
+    panel.get_by_text("8 images in A and 8 in B accepted").wait_for(timeout=RESULT_TIMEOUT_MS)
+    panel.get_by_label("Name of the new model").fill("browser-flat")
+    set_number(panel, "Steps", 2)
+    panel.get_by_role("button", name="Start").click()
+    panel.get_by_text("saved as browser-flat").wait_for(timeout=RESULT_TIMEOUT_MS)
+    finish(page, "finetune-cyclegan")
+    panel = open_tab(page, "CycleGAN")
+    panel.get_by_label("Model").first.click()
+    page.get_by_role("option", name="browser-flat (fine-tuned)").click()
+    panel.get_by_text("Fine-tuned in the Fine-tune tab from emoji-flat-modern on 8 images in A and 8 in B.").wait_for()
+    assert panel.get_by_label("modern → flat").count() == 1  # the base's direction names, not "A → B"
+    finish(page, "finetune-cyclegan-run-in-cyclegan-tab")
