@@ -180,13 +180,17 @@ def test_style_tab_paints_a_photo_streams_the_loss_curves_and_offers_a_download(
     finish(page, "style")
 
 
+def random_pngs(folder: Path, prefix: str, *, seed: int, side: int, count: int = 8) -> list[str]:
+    """`count` noise images of `side` px written as FOLDER/PREFIXn.png; their paths."""
+    rng = np.random.default_rng(seed)
+    paths = [folder / f"{prefix}{index}.png" for index in range(count)]
+    for path in paths:
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path)
+    return [str(path) for path in paths]
+
+
 def test_fine_tune_tab_runs_a_job_that_survives_a_reload_and_becomes_a_model(page, tmp_path):
-    rng = np.random.default_rng(0)
-    files = []
-    for index in range(8):
-        path = tmp_path / f"emoji{index}.png"
-        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(path)
-        files.append(str(path))
+    files = random_pngs(tmp_path, "emoji", seed=0, side=48)
     panel = open_tab(page, "Fine-tune")
     panel.locator("input[type=file]").first.set_input_files(files)
     page.wait_for_timeout(1500)
@@ -257,14 +261,7 @@ def test_fine_tune_tab_tunes_a_style_model_on_a_zip_of_domains_resumes_it_and_li
 
 
 def test_fine_tune_tab_tunes_a_two_way_model_that_keeps_its_direction_names_in_the_cyclegan_tab(page, tmp_path):
-    rng = np.random.default_rng(2)
-    sets = {}
-    for side in ("a", "b"):
-        sets[side] = []
-        for index in range(8):
-            path = tmp_path / f"{side}{index}.png"
-            Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
-            sets[side].append(str(path))
+    sets = {side: random_pngs(tmp_path, side, seed=seed, side=64) for seed, side in enumerate(("a", "b"), 2)}
     page.reload(wait_until="load")
     page.get_by_role("tab").first.wait_for()
     panel = open_tab(page, "Fine-tune")

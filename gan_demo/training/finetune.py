@@ -261,12 +261,17 @@ def preview_grid(family: Family, trainer: Trainer, *, count: int = 8) -> Image.I
     return make_grid(from_signed_unit(source) + outputs, columns=len(outputs))
 
 
-def base_domains(base: Path | None) -> list[str] | None:
-    """The label names (domains, in order) of a multi-domain base run; None for other bases or none."""
+def _base_model_block(base: Path | None) -> dict[str, Any]:
+    """The registry fields ("model") of a base run's record; {} for no base or one without a record."""
     record_path = Path(base) / RUN_RECORD if base is not None else None
     if record_path is None or not record_path.is_file():
-        return None
-    return (json.loads(record_path.read_text()).get("model") or {}).get("attributes")
+        return {}
+    return json.loads(record_path.read_text()).get("model") or {}
+
+
+def base_domains(base: Path | None) -> list[str] | None:
+    """The label names (domains, in order) of a multi-domain base run; None for other bases or none."""
+    return _base_model_block(base).get("attributes")
 
 
 def _check_domains(base: Path | None, data_domains: list[str] | None) -> None:
@@ -367,11 +372,8 @@ def run_finetune(
 def _keep_base_directions(model: dict[str, Any], base: Path | None) -> dict[str, Any]:
     """A fine-tune of a two-way base translates between the base's domains: it keeps their names ("flat →
     modern"), not the names of the folders it was given (an upload's "A → B")."""
-    record_path = Path(base) / RUN_RECORD if base is not None else None
-    if "directions" not in model or record_path is None or not record_path.is_file():
-        return model
-    named = (json.loads(record_path.read_text()).get("model") or {}).get("directions") or {}
-    if set(named) != set(model["directions"]):
+    named = _base_model_block(base).get("directions") or {}
+    if "directions" not in model or set(named) != set(model["directions"]):
         return model
     return {**model, "directions": dict(named)}
 
