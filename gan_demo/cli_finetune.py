@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import sys
 import tempfile
@@ -51,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--seed", type=int, default=None, help="same seed, same run")
     parser.add_argument("--title", default="", help="the model's label in the app")
     parser.add_argument("--licence", default=None, help="licence of the result (that of your images)")
+    parser.add_argument("--credit", default=None, help="who made the images, for the model card (one line)")
     parser.add_argument(
         "--precision",
         choices=("auto", "fp32", "bf16", "fp16"),
@@ -85,19 +85,38 @@ def run(args: argparse.Namespace) -> int:
         if args.check:
             return 0
         bar = ProgressLine(quiet=not session.is_main)  # rank 0 alone reports (and writes)
-        folder = run_finetune(_spec(args, folders, base, uploads), device=session.device, on_update=bar.show)
+        spec = _spec(args, folders, base, uploads, base_terms=_base_terms(args, base))
+        folder = run_finetune(spec, device=session.device, on_update=bar.show)
         bar.close()
         if session.is_main:
             print(folder)
     return 0
 
 
-def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: list[Path]):
+def _base_terms(args: argparse.Namespace, base: Path | None) -> tuple[str, str, str] | None:
+    """(name, licence, credit) of the model a run starts from (a registry key or a run folder), for its card."""
+    import json
+
+    from gan_demo.registry import Registry
+
+    if base is None:
+        return None
+    entries = {entry.key: entry for entry in Registry()}
+    if (entry := entries.get(str(args.base))) is not None:
+        return entry.key, entry.licence, entry.credit
+    model = json.loads((base / "run.json").read_text()).get("model", {})
+    return base.name, str(model.get("licence", "unspecified")), str(model.get("credit", ""))
+
+
+def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: list[Path], *, base_terms=None):
     from gan_demo.training.finetune import FineTuneSpec
-    from gan_demo.training.record import ModelCard
+    from gan_demo.training.record import ModelCard, fine_tune_terms
 
     described = f"Fine-tuned with gan-demo finetune {args.family} on {', '.join(str(p) for p in uploads)}."
-    card = ModelCard(title=args.title, description=described, credit="fine-tuned with gan-demo finetune")
+    licence, credit = fine_tune_terms(
+        args.licence, args.credit, made_by="fine-tuned with gan-demo finetune", base=base_terms
+    )
+    card = ModelCard(title=args.title, description=described, licence=licence, credit=credit)
     return FineTuneSpec(
         family=args.family,
         folders=folders,
@@ -107,7 +126,7 @@ def _spec(args: argparse.Namespace, folders: dict, base: Path | None, uploads: l
         minutes=args.minutes,
         overrides=_overrides(args),
         freeze_d=args.freeze_d,
-        card=dataclasses.replace(card, licence=args.licence) if args.licence else card,
+        card=card,
         preview_every=10**9,  # no previews on the command line
         command=_command(args),
         resume=args.resume,
@@ -178,6 +197,7 @@ def _command(args: argparse.Namespace) -> list[str]:
         "--seed": args.seed,
         "--title": args.title or None,
         "--licence": args.licence,
+        "--credit": args.credit,
         "--precision": None if args.precision == "auto" else args.precision,
     }
     return [args.family, *(part for flag, value in given.items() if value is not None for part in (flag, str(value)))]

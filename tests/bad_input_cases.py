@@ -88,7 +88,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {  # a valid request per endpoint, paramet
     "/finetune_start": {
         **{"family": "gan", "base": "emoji-fluent", "pairing": "names", "first": Upload("8 images"), "second": []},
         **{"name": "refused", "steps": 2, "minutes": 5, "lr": 1e-4, "batch": 2, "augment": ["color"]},
-        **{"freeze": 1, "ema": 0.9, "job_id": None},
+        **{"freeze": 1, "ema": 0.9, "job_id": None, "licence": "unspecified", "credit": ""},
     },
     "/finetune_resume": {
         **{"key": "no-such-run", "pairing": "names", "first": Upload("8 images"), "second": []},
@@ -318,6 +318,10 @@ def finetune_cases() -> list[Case]:
         tune("NaN learning rate", "gan", "--data", Upload("8 images"), "--lr", "nan",
              message="--lr must be a positive number, got nan", code=2),
         api("a name that is not a key", "/finetune_start", "Give the new model a name", name="../x"),
+        api("a licence with markup", "/finetune_start", "Licence: an identifier such as MIT or CC-BY-4.0",
+            licence="MIT<img src=x>"),
+        api("a credit with a link", "/finetune_start", "Credit: one line of plain text, up to 300 characters",
+            credit="[me](javascript:alert(1))"),
         api("resume a run that is not listed", "/finetune_resume", "Choose one of your runs to resume"),
         api("resume a path instead of a run", "/finetune_resume", "Choose one of your runs to resume", key="../.."),
         api("the name of a bundled model", "/finetune_start", "already a model called 'emoji-fluent'",

@@ -260,7 +260,9 @@ def test_fine_tune_tab_tunes_a_style_model_on_a_zip_of_domains_resumes_it_and_li
     finish(page, "finetune-stargan-run-in-stargan-tab")
 
 
-def test_fine_tune_tab_tunes_a_two_way_model_that_keeps_its_direction_names_in_the_cyclegan_tab(page, tmp_path):
+def test_fine_tune_tab_tunes_a_two_way_model_that_keeps_its_direction_names_and_its_licence_in_the_cyclegan_tab(
+    page, tmp_path
+):
     sets = {side: random_pngs(tmp_path, side, seed=seed, side=64) for seed, side in enumerate(("a", "b"), 2)}
     page.reload(wait_until="load")
     page.get_by_role("tab").first.wait_for()
@@ -276,6 +278,9 @@ def test_fine_tune_tab_tunes_a_two_way_model_that_keeps_its_direction_names_in_t
     panel.get_by_role("button", name="Check the data").click()
     panel.get_by_text("8 images in A and 8 in B accepted").wait_for(timeout=RESULT_TIMEOUT_MS)
     panel.get_by_label("Name of the new model").fill("browser-flat")
+    panel.get_by_label("Licence").first.click()
+    page.get_by_role("option", name="CC-BY-4.0").click()
+    panel.get_by_label("Credit").fill("Drawings by the browser test")
     set_number(panel, "Steps", 2)
     panel.get_by_role("button", name="Start").click()
     panel.get_by_text("saved as browser-flat").wait_for(timeout=RESULT_TIMEOUT_MS)
@@ -285,4 +290,5 @@ def test_fine_tune_tab_tunes_a_two_way_model_that_keeps_its_direction_names_in_t
     page.get_by_role("option", name="browser-flat (fine-tuned)").click()
     panel.get_by_text("Fine-tuned in the Fine-tune tab from emoji-flat-modern on 8 images in A and 8 in B.").wait_for()
     assert panel.get_by_label("modern → flat").count() == 1  # the base's direction names, not "A → B"
+    panel.get_by_text("Licence: CC-BY-4.0. Credit: Drawings by the browser test; fine-tuned in the gan-demo").wait_for()
     finish(page, "finetune-cyclegan-run-in-cyclegan-tab")

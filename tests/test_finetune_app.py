@@ -147,3 +147,51 @@ def test_a_two_way_fine_tune_keeps_its_bases_direction_names_and_describes_its_d
     entry = demo.test_store.registry.get("my-flat")
     assert entry.directions == {"a2b": "flat → modern", "b2a": "modern → flat"}  # not the upload folders' names
     assert entry.description == "Fine-tuned in the Fine-tune tab from emoji-flat-modern on 8 images in A and 8 in B."
+    # started without licence and credit (an older client): the card says where the model came from
+    assert entry.licence.startswith("unspecified (the terms of the training images apply")
+    assert entry.credit.startswith("fine-tuned in the gan-demo Fine-tune tab from emoji-flat-modern (its licence: MIT;")
+
+
+def test_the_licence_and_credit_given_on_start_are_on_the_new_models_card(app, tmp_path):
+    import pytest
+
+    demo, client = app
+    files = upload_set(tmp_path / "set")
+    settings = (2, 5, 1e-4, 2, ["color"], 1, 0.0, None)
+    job_id, _ = client.predict(
+        "gan",
+        "emoji-fluent",
+        "names",
+        files,
+        [],
+        "cc-run",
+        *settings,
+        "CC-BY-4.0",
+        "  Photos by  Ada\nLovelace ",
+        api_name="/finetune_start",
+    )
+    wait_status(client, job_id, lambda s: s.startswith("**Done**"))
+    entry = demo.test_store.registry.get("cc-run")
+    assert entry.licence == "CC-BY-4.0"
+    assert entry.credit.startswith("Photos by Ada Lovelace; fine-tuned in the gan-demo Fine-tune tab from emoji-fluent")
+    card = (demo.test_runs_dir / "cc-run" / "README.md").read_text()
+    assert "license: cc-by-4.0" in card and "Credit: Photos by Ada Lovelace;" in card
+    for licence, credit, message in [
+        ("MIT\n<script>", "", "Licence: an identifier such as MIT"),
+        ("MIT", "x" * 301, "Credit: one line of plain text, up to 300 characters"),
+        ("MIT", "see [here](javascript:alert(1))", "Credit: one line of plain text"),
+    ]:
+        with pytest.raises(Exception, match=message):
+            client.predict(
+                "gan",
+                "emoji-fluent",
+                "names",
+                files,
+                [],
+                "bad-terms",
+                *settings,
+                licence,
+                credit,
+                api_name="/finetune_start",
+            )
+    assert "bad-terms" not in {e.key for e in demo.test_store.registry}

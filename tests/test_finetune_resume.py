@@ -65,10 +65,12 @@ def test_the_cli_resumes_a_fine_tune_and_refuses_other_settings_in_one_line(tmp_
     data, run = images(tmp_path / "data", count=8), tmp_path / "runs" / "mine"  # the CLI checks uploads as the tab
     argv = ["finetune", "gan", "--data", str(data), "--batch-size", "2"]
     base = str(tiny_base(tmp_path))
-    assert main([*argv, "--from", base, "--steps", "1", "--out", str(run), "--licence", "MIT"]) == 0
+    credit = ["--credit", "drawings by  me"]
+    assert main([*argv, "--from", base, "--steps", "1", "--out", str(run), "--licence", "MIT", *credit]) == 0
     assert main([*argv, "--steps", "2", "--resume", str(run)]) == 0
     record = json.loads((run / "run.json").read_text())
     assert (record["steps"], record["resumed_at"], record["model"]["licence"]) == (2, [1], "MIT")
+    assert record["model"]["credit"].startswith("drawings by me; fine-tuned with gan-demo finetune from base (its")
     assert f"--from {base}" in record["command"] and (run / "README.md").is_file()
     capsys.readouterr()
     assert main([*argv, "--lr", "0.001", "--steps", "3", "--resume", str(run)]) == 2

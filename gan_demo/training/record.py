@@ -6,6 +6,7 @@ The "model" block is what `gan_demo.entries.entry_from_run` reads; the folder's 
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,33 @@ class ModelCard:
     licence: str = "unspecified (set it to the licence of the training images)"
     credit: str = "trained with python -m gan_demo.training"
     base_model: str | None = None  # registry key of the model a fine-tuned run started from
+
+
+UNSPECIFIED = "unspecified"
+LICENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .+()-]{0,63}$")  # an SPDX id or a short name, as typed
+CREDIT_MAX = 300
+
+
+def fine_tune_terms(
+    licence: str | None, credit: str | None, *, made_by: str, base: tuple[str, str, str] | None = None
+) -> tuple[str, str]:
+    """(licence, credit) for a fine-tuned model's card: the user's, then how it was made and what the card of
+    its base says (base: key, licence, credit). Raises ValueError for text that is not one plain line."""
+    licence = " ".join(str(licence or UNSPECIFIED).split())
+    if not LICENCE.match(licence):
+        raise ValueError(
+            "Licence: an identifier such as MIT or CC-BY-4.0 (letters, digits, spaces and . + ( ) -, up to 64)."
+        )
+    credit = " ".join(str(credit or "").split())  # one line on the card
+    if len(credit) > CREDIT_MAX or re.search(r"[<>\[\]]", credit):
+        raise ValueError(f"Credit: one line of plain text, up to {CREDIT_MAX} characters, without < > [ ].")
+    if licence == UNSPECIFIED:
+        licence = "unspecified (the terms of the training images apply, and those of the base model)"
+    made = made_by
+    if base is not None:
+        key, base_licence, base_credit = base
+        made = f"{made_by} from {key} (its licence: {base_licence}; its credit: {base_credit})"
+    return licence, f"{credit}; {made}" if credit else made
 
 
 def architecture_name(network: nn.Module) -> str:

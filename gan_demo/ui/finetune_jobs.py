@@ -20,7 +20,7 @@ from gan_demo.training.families import get_family
 from gan_demo.training.finetune import FineTuneSpec, base_domains, base_run_folder, folder_problem, trainable_as
 from gan_demo.training.finetune_data import batch_too_large, data_preview, uploads_for
 from gan_demo.training.loop import remove_run
-from gan_demo.training.record import ModelCard
+from gan_demo.training.record import UNSPECIFIED, ModelCard, fine_tune_terms
 from gan_demo.training.uploads import UploadReport
 from gan_demo.training.worker import ACTIVE, Job, TrainingWorker
 
@@ -32,6 +32,7 @@ FAMILIES = {  # family → (label, first upload's label, second upload's label o
 }
 SCRATCH = "(from scratch)"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+LICENCES = [UNSPECIFIED, "MIT", "Apache-2.0", "BSD-3-Clause", "CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0"]
 
 
 def base_choices(store: ModelStore, family: str) -> list[tuple[str, str]]:
@@ -168,7 +169,10 @@ class FineTuneHandlers:
         if problem := folder_problem(self.runs_dir):
             raise gr.Error(f"Runs cannot be saved: {problem}.", title="Cannot save runs")
 
-    def _spec(self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema):
+    def _spec(self, family, base, pairing, first, second, name, *settings, licence=UNSPECIFIED, credit=""):
+        """settings: steps, minutes, lr, batch, augment, freeze, ema (the tab's order)."""
+        steps, minutes, lr, batch, augment, freeze, ema = settings
+        card_licence, card_credit = self._card_terms(base, licence, credit)  # refused before any upload is read
         base_folder = self._base_folder(family, base)
         report = self._prepare(family, base, pairing, first, second)
         if not report.ready:
@@ -191,9 +195,19 @@ class FineTuneHandlers:
             card=ModelCard(
                 title=f"{name} (fine-tuned)",
                 description=f"Fine-tuned in the Fine-tune tab from {start} on {report.contents()}.",
-                credit="fine-tuned in the gan-demo Fine-tune tab",
+                licence=card_licence,
+                credit=card_credit,
             ),
         )
+
+    def _card_terms(self, base, licence, credit) -> tuple[str, str]:
+        """(licence, credit) for the new model's card; a base's own terms are carried onto it."""
+        entry = self.store.registry.get(base) if base in {e.key for e in self.store.registry} else None
+        terms = (entry.key, entry.licence, entry.credit) if entry else None
+        try:
+            return fine_tune_terms(licence, credit, made_by="fine-tuned in the gan-demo Fine-tune tab", base=terms)
+        except ValueError as error:
+            raise gr.Error(str(error), title="Licence or credit") from None
 
     def _base_folder(self, family, base) -> Path | None:
         """The run folder a job starts from: one of the family's bases by key, never a path a client sent."""
@@ -210,11 +224,30 @@ class FineTuneHandlers:
         except (OSError, ValueError) as error:  # a Hub base that cannot be downloaded (offline, not cached)
             raise gr.Error(f"{base} cannot be loaded here: {error}", title="Base unavailable") from None
 
-    def start(self, family, base, pairing, first, second, name, *settings):
-        """settings: steps, minutes, lr, batch, augment, freeze, ema, job_id."""
-        *settings, job_id = settings
+    def start(
+        self,
+        family,
+        base,
+        pairing,
+        first,
+        second,
+        name,
+        steps,
+        minutes,
+        lr,
+        batch,
+        augment,
+        freeze,
+        ema,
+        job_id,
+        licence=UNSPECIFIED,
+        credit=None,
+    ):
+        """Submit the job; licence and credit go on the new model's card (last, so older API calls still work)."""
         self._refuse_to_start(name, job_id)
-        job = self.worker.submit(self._spec(family, base, pairing, first, second, name, *settings))
+        settings = (steps, minutes, lr, batch, augment, freeze, ema)
+        spec = self._spec(family, base, pairing, first, second, name, *settings, licence=licence, credit=credit)
+        job = self.worker.submit(spec)
         return job.id, status_markdown(job, self.worker.position(job))
 
     def estimate(self, family, base, pairing, first, second, *settings, progress=gr.Progress()):

@@ -14,9 +14,17 @@ import gradio as gr
 
 from gan_demo.store import ModelStore
 from gan_demo.training.finetune_data import PAIRINGS
+from gan_demo.training.record import CREDIT_MAX, UNSPECIFIED
 from gan_demo.training.uploads import UPLOAD_LIMITS_TEXT
 from gan_demo.ui.common import SafeNumber, SafeSlider, named, user_errors
-from gan_demo.ui.finetune_jobs import FAMILIES, FineTuneHandlers, base_choices, run_keys, status_markdown
+from gan_demo.ui.finetune_jobs import (
+    FAMILIES,
+    LICENCES,
+    FineTuneHandlers,
+    base_choices,
+    run_keys,
+    status_markdown,
+)
 from gan_demo.ui.finetune_share import build_share
 from gan_demo.ui.tabs import TabContext, TabHooks
 
@@ -95,6 +103,15 @@ def _settings_column() -> SimpleNamespace:
     """The run's settings and the Start / Stop buttons."""
     preset = gr.Radio(list(PRESETS), label="Preset", info="Sets the controls below for the size of your image set.")
     name = gr.Textbox(label="Name of the new model", info="Its key in the model lists: letters, digits, - and _.")
+    with gr.Row():
+        licence = gr.Dropdown(  # custom values: any SPDX id or short name (checked on Start)
+            LICENCES,
+            value=UNSPECIFIED,
+            allow_custom_value=True,
+            label="Licence",
+            info="Of the new model, for its card: your images' terms (and the base model's) apply.",
+        )
+        credit = gr.Textbox(label="Credit", max_length=CREDIT_MAX, info="Optional: who made the images.")
     steps = SafeSlider(1, 5000, value=300, step=1, label="Steps", info="Optimisation steps at most.")
     minutes = SafeSlider(1, 60, value=5, step=1, label="Time budget (minutes)", info="Stops and saves then.")
     lr = SafeNumber(1e-4, label="Learning rate", minimum=1e-6, maximum=1e-2, info="Lower for few images.")
@@ -127,7 +144,7 @@ def _settings_column() -> SimpleNamespace:
         stop_button = gr.Button("Stop and save", variant="stop")
     eta_note = gr.Markdown("Estimate time runs a few steps on your data with these settings (a few seconds).")
     buttons = "estimate_button start_button stop_button eta_note"
-    return named(locals(), f"preset name steps minutes lr batch augment freeze ema {buttons}")
+    return named(locals(), f"preset name licence credit steps minutes lr batch augment freeze ema {buttons}")
 
 
 def _job_column(runs_dir: Path) -> SimpleNamespace:
@@ -187,7 +204,7 @@ def _wire(handlers: FineTuneHandlers, ui: SimpleNamespace) -> tuple:
     )
     ui.start_button.click(
         user_errors(handlers.start),
-        [*choices, ui.name, *settings, ui.job_id],
+        [*choices, ui.name, *settings, ui.job_id, ui.licence, ui.credit],
         [ui.job_id, ui.status],
         api_name="finetune_start",
     ).success(lambda: gr.Timer(active=True), outputs=ui.timer, queue=False, api_visibility="private")
