@@ -54,6 +54,11 @@ def test_the_sliders_endpoint_takes_one_value_per_slider_and_the_strip_loops(app
     animation = Image.open(gif)
     assert animation.format == "GIF" and animation.n_frames == 6 and animation.size == (128, 128)
     assert Path(shown).name == Path(gif).name
+    # the API names the sliders (slider_1 … in the model's order), so a script may give only those it moves
+    parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/edit_sliders"]
+    assert [p["parameter_name"] for p in parameters["parameters"]][3:6] == ["slider_1", "slider_2", "slider_3"]
+    _, note = client.predict(styles, handle_file(EMOJI), False, slider_2=1.0, api_name="/edit_sliders")
+    assert note == "Made with: red 0.00 · green 1.00 · blue 0.00"
 
 
 @pytest.mark.parametrize(

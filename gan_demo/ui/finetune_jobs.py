@@ -225,24 +225,9 @@ class FineTuneHandlers:
             raise gr.Error(f"{base} cannot be loaded here: {error}", title="Base unavailable") from None
 
     def start(
-        self,
-        family,
-        base,
-        pairing,
-        first,
-        second,
-        name,
-        steps,
-        minutes,
-        lr,
-        batch,
-        augment,
-        freeze,
-        ema,
-        job_id,
-        licence=UNSPECIFIED,
-        credit=None,
-    ):
+        self, family, base, pairing, first, second, name, steps, minutes, lr, batch, augment, freeze, ema, job_id,
+        licence=UNSPECIFIED, credit=None,
+    ):  # fmt: skip
         """Submit the job; licence and credit go on the new model's card (last, so older API calls still work)."""
         self._refuse_to_start(name, job_id)
         settings = (steps, minutes, lr, batch, augment, freeze, ema)
@@ -250,9 +235,13 @@ class FineTuneHandlers:
         job = self.worker.submit(spec)
         return job.id, status_markdown(job, self.worker.position(job))
 
-    def estimate(self, family, base, pairing, first, second, *settings, progress=gr.Progress()):
-        """Time a few steps with these settings (settings: steps … ema, as for start) before starting."""
+    def estimate(
+        self, family, base, pairing, first, second, steps, minutes, lr, batch, augment, freeze, ema,
+        progress=gr.Progress(),
+    ):  # fmt: skip
+        """Time a few steps with these settings before starting."""
         progress(0.1, desc="Timing a few steps with your data and settings…")
+        settings = (steps, minutes, lr, batch, augment, freeze, ema)
         spec = self._spec(family, base, pairing, first, second, ".estimate", *settings)
         timing = self.worker.measure(spec)
         return "**Estimate:** " + timing.summary(spec.steps, spec.minutes)

@@ -20,6 +20,7 @@ from gan_demo.tasks.sample import WalkFolder
 from gan_demo.ui.common import model_card_markdown
 
 MAX_SLIDERS = 8  # sliders built; each model shows as many as it has attributes or domains
+SLIDER_NAMES = [f"slider_{index}" for index in range(1, MAX_SLIDERS + 1)]  # their names in the API
 DISPLAY_SIDE = 256  # smaller results are enlarged to this side (px)
 STRIP_SIDE = 256  # strip and GIF frames are scaled down to at most this side (px)
 NO_FACE = "No face found in the picture. Untick “Frame the face” to edit the whole image."
@@ -79,6 +80,11 @@ def slider_config(space: AttributeSpace | None, values=None) -> list[dict]:
         label, info = slider_label(names[index]), slider_help(space, names[index])
         updates.append(gr.update(visible=True, label=label, info=info, minimum=space.low, maximum=space.high, **value))
     return updates
+
+
+def ordered_sliders(named: dict) -> list:
+    """The sliders' values in order, from the API's keyword arguments slider_1 … slider_8."""
+    return [named.get(name) for name in SLIDER_NAMES]
 
 
 def value_updates(values, *, skip: int | None = None) -> list[dict]:

@@ -24,10 +24,12 @@ from gan_demo.ui.common import (
 from gan_demo.ui.stargan_handlers import (
     MAX_SLIDERS,
     RESET_TO,
+    SLIDER_NAMES,
     card_markdown,
     edit_by_name,
     estimate,
     model_changed,
+    ordered_sliders,
     prepare,
     render,
     reset,
@@ -152,8 +154,8 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> tuple:
     source = [model, ui.image, ui.frame]
 
     @model_event
-    def on_render(key, image, frame, progress=gr.Progress(), *values):
-        return render(store, key, image, frame, values)
+    def on_render(key, image, frame, progress=gr.Progress(), **values):
+        return render(store, key, image, frame, ordered_sliders(values))
 
     @model_event
     def on_edit(key, image, frame, text, progress=gr.Progress()):
@@ -167,7 +169,10 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> tuple:
         api_visibility="undocumented",
         queue=False,
     )
-    reset_event.then(on_render, [*source, *sliders], [ui.result, ui.note], api_name="edit_sliders", **QUEUED)
+    named_sliders = dict(zip(SLIDER_NAMES, sliders, strict=True))  # the API names them slider_1 …, not param_N
+    reset_event.then(
+        on_render, source, [ui.result, ui.note], inputs_kwargs=named_sliders, api_name="edit_sliders", **QUEUED
+    )
     edited = ui.apply.click(on_edit, [*source, ui.values], [ui.typed, ui.result, ui.note], api_name="edit", **QUEUED)
     edited.success(value_updates, ui.typed, sliders, api_visibility="private", queue=False)
     for index, slider in enumerate(sliders):
@@ -218,13 +223,14 @@ def _wire_strip(store: ModelStore, ui: SimpleNamespace) -> None:
     walks = WalkFolder()
 
     @model_event
-    def on_strip(key, image, frame, frames, fps, start, progress=gr.Progress(), *values):
-        return strip(store, walks, key, image, frame, frames, fps, start, values, progress)
+    def on_strip(key, image, frame, frames, fps, start, progress=gr.Progress(), **values):
+        return strip(store, walks, key, image, frame, frames, fps, start, ordered_sliders(values), progress)
 
     ui.make_strip.click(
         on_strip,
-        [ui.picker.dropdown, ui.image, ui.frame, ui.frames, ui.fps, ui.start, *ui.sliders],
+        [ui.picker.dropdown, ui.image, ui.frame, ui.frames, ui.fps, ui.start],
         [ui.strip_image, ui.animation, ui.animation_file],
+        inputs_kwargs=dict(zip(SLIDER_NAMES, ui.sliders, strict=True)),
         api_name="strip",
         **QUEUED,
     )
