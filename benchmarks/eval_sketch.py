@@ -7,7 +7,8 @@ Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128
   - baseline "sketch": the line art itself,
   - baseline "mean": the per-pixel mean of the training colour images.
 and, with --previous, an earlier generator in the same run (a side-by-side comparison).
-Writes benchmarks/results/sketch_validation.png (rows: sketch, [previous,] model, truth) and prints a
+Writes benchmarks/results/sketch_validation.png (rows: sketch, [previous,] model, truth; with --previous also
+sketch_validation_changed.png, the 12 emoji whose outputs differ most between the two) and prints a
 Markdown table. Also runs the freehand drawings (examples/sketches/ and the browser-drawn
 results/freehand/*-drawn.png) through the app's preprocessing (crop to the strokes, centre, widen thin
 strokes) into benchmarks/results/sketch_freehand.png (rows: what the model saw, [previous,] model).
@@ -19,6 +20,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -27,7 +29,7 @@ from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
-from gan_demo.tasks.sketch import sketch_options, sketch_to_image
+from gan_demo.tasks.sketch import SIBLINGS_ROLE, sketch_options, sketch_to_image
 from gan_demo.training.data import image_names, read_split
 
 
@@ -49,11 +51,16 @@ def translate_all(
     if weights is not None and (weights.parent / "run.json").is_file():  # a run's own architecture (a candidate)
         entry = entry_from_run(weights.parent)
     generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
+    siblings = None  # a sibling-colour bank beside the generator (since v6)
+    if SIBLINGS_ROLE in entry.weights:
+        bank_folder = weights.parent / SIBLINGS_ROLE if weights is not None else None
+        siblings = load_network(entry, SIBLINGS_ROLE, device=torch.device("cpu"), explicit=bank_folder)
     model_options = entry.options
     if not as_drawn:  # framed like the training pairs already; how the model colours stays the model's
         model_options = dataclasses.replace(model_options, frame_sketch=False, min_stroke=None)
     options = sketch_options(model_options)
-    return [sketch_to_image(generator, s, device=torch.device("cpu"), size=128, **options) for s in sketches]
+    cpu = torch.device("cpu")
+    return [sketch_to_image(generator, s, device=cpu, size=128, siblings=siblings, **options) for s in sketches]
 
 
 def freehand_grid(weights: Path | None, previous: Path | None) -> Image.Image:
@@ -91,6 +98,12 @@ def main() -> None:
     shown = [sketches, *([previous] if previous else []), outputs, truth]
     grid = make_grid([images[i] for images in shown for i in picks], columns=len(picks))
     grid.save(args.out / "sketch_validation.png")
+    if previous:  # where the two models differ most (rows: sketch, previous, model, truth)
+        pairs = zip(previous, outputs, strict=True)
+        change = [float(np.abs(np.asarray(a, float) - np.asarray(b, float)).mean()) for a, b in pairs]
+        most = sorted(np.argsort(change)[::-1][:12].tolist())
+        grid = make_grid([images[i] for images in shown for i in most], columns=len(most))
+        grid.save(args.out / "sketch_validation_changed.png")
     freehand_grid(args.weights, args.previous).save(args.out / "sketch_freehand.png")
     print(f"validation pairs: {len(names)} (fluent-high-contrast → fluent-modern, 128 px)\n")
     print("| method | mean L1 ↓ | SSIM ↑ |\n|---|---|---|")

@@ -186,7 +186,7 @@ def sketch_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
 
 def run_sketch(args: argparse.Namespace) -> int:
     from gan_demo.edges import check_edge_options, photo_to_sketch
-    from gan_demo.tasks.sketch import sketch_options, sketch_to_image
+    from gan_demo.tasks.sketch import sibling_bank, sketch_options, sketch_to_image
 
     if args.edges:
         check_edge_options(threshold=args.threshold, stroke=args.stroke)  # usage, before any file is read
@@ -194,7 +194,7 @@ def run_sketch(args: argparse.Namespace) -> int:
     entry = model_entry(store, args.model, "sketch")
     inputs = input_files(args.input)
     _, generator = store.get(entry.key)
-    options = sketch_options(entry.options)
+    options = sketch_options(entry.options) | {"siblings": sibling_bank(store, entry)}
 
     def convert(image: Image.Image) -> dict[str, Image.Image]:
         if args.edges:

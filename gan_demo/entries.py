@@ -129,8 +129,9 @@ def _source_name(folder: Path, checkpoints_dir: Path) -> str:
 def entry_from_run(folder: str | os.PathLike, *, checkpoints_dir: Path | None = None) -> ModelEntry:
     """The registry entry of a run folder; its key is the folder's name unless run.json's model block sets one.
 
-    The entry's `config` holds the constructor arguments all roles share; each role's own config.json
-    (e.g. a generator that paints flat colours in one direction only) still wins when it is loaded.
+    The entry's `config` holds the constructor arguments all roles of its main architecture share (roles of
+    another architecture, such as discriminators or a sketch model's sibling bank, do not count); each role's
+    own config.json (e.g. a generator that paints flat colours in one direction only) still wins when it is loaded.
     """
     folder = Path(folder).resolve()
     model = _read_json(folder / RUN_RECORD).get("model")
@@ -140,7 +141,8 @@ def entry_from_run(folder: str | os.PathLike, *, checkpoints_dir: Path | None = 
     if missing:
         raise ValueError(f"{folder / RUN_RECORD}: the model block lacks {', '.join(missing)}")
     roles = list(model["roles"])
-    configs = [_read_json(folder / role / ROLE_CONFIG) for role in roles]
+    others = dict(model.get("role_architectures", {}))  # roles of another architecture share nothing with these
+    configs = [_read_json(folder / role / ROLE_CONFIG) for role in roles if role not in others]
     shared = {k: v for k, v in configs[0].items() if all(c.get(k) == v for c in configs[1:])} if configs else {}
     prefix = _source_name(folder, Path(checkpoints_dir or CHECKPOINTS_DIR))
     return ModelEntry(

@@ -221,9 +221,11 @@ def read_state_dict(resolved: ResolvedWeights, source: WeightSource) -> dict[str
     return state
 
 
-def _config_for(entry: ModelEntry, resolved: ResolvedWeights) -> dict[str, Any]:
-    """The registry's constructor arguments, overridden by a config.json saved beside the weights."""
-    config = dict(entry.config)
+def _config_for(entry: ModelEntry, role: str, resolved: ResolvedWeights) -> dict[str, Any]:
+    """The registry's constructor arguments, overridden by a config.json saved beside the weights. A role of
+    another architecture than the entry's (see ModelEntry.role_architectures) takes its config.json alone."""
+    own = role in entry.role_architectures and resolved.config_path is not None
+    config = {} if own else dict(entry.config)
     if resolved.config_path is not None:
         try:
             config.update(json.loads(resolved.config_path.read_text()))
@@ -247,7 +249,7 @@ def load_network(
         raise ValueError(f"{entry.key} has no network {role!r}; it has: {', '.join(entry.weights)}") from None
     resolved = resolve_weights(source, explicit=explicit, checkpoints_dir=checkpoints_dir)
     architecture = entry.architecture_of(role)
-    module = build_module(architecture, _config_for(entry, resolved))
+    module = build_module(architecture, _config_for(entry, role, resolved))
     expected = module.state_dict()
     state = adapt("native" if resolved.native else source.layout, read_state_dict(resolved, source), expected)
     try:

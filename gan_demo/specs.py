@@ -33,6 +33,9 @@ class TranslateOptions:
     work_side: int | None = None  # run the network at most at this side and upscale (models trained small)
 
 
+SIBLINGS_ROLE = "siblings"  # a sketch model's optional bank of training drawings (models/sibling_colours.py)
+
+
 @dataclass(frozen=True)
 class SketchOptions:
     frame_sketch: bool = False  # crop a drawing to its strokes and centre it, as the training sketches were

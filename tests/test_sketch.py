@@ -76,6 +76,23 @@ def test_framing_centres_a_small_drawing_on_a_white_square():
     assert abs((dark[:, 0].min() + dark[:, 0].max()) / 2 - 64) < 6  # vertically centred
 
 
+def test_a_drawing_that_fills_its_square_canvas_is_only_resized():
+    """Line art framed like the training pairs stays where it is, so the output lines up with the input."""
+    canvas = Image.new("RGB", (256, 256), "white")
+    ImageDraw.Draw(canvas).ellipse((8, 40, 243, 200), outline="black", width=8)  # 0.92 of the side, off-centre
+    framed = frame_sketch(canvas, 128)
+    expected = canvas.resize((128, 128), Image.Resampling.LANCZOS)
+    assert np.array_equal(np.asarray(framed), np.asarray(expected))
+    smaller = Image.new("RGB", (256, 256), "white")
+    ImageDraw.Draw(smaller).ellipse((40, 60, 200, 180), outline="black", width=8)  # 0.63 of the side: framed
+    dark = np.argwhere(np.asarray(frame_sketch(smaller, 128).convert("L")) < 128)
+    assert dark[:, 1].min() < 12 and dark[:, 1].max() > 116
+    crowded = Image.new("RGB", (256, 256), "white")
+    ImageDraw.Draw(crowded).ellipse((0, 20, 232, 240), outline="black", width=8)  # touches the left border: framed
+    dark = np.argwhere(np.asarray(frame_sketch(crowded, 128).convert("L")) < 128)
+    assert dark[:, 1].min() > 3 and dark[:, 1].max() < 124
+
+
 def test_transparent_sketchpad_composite_is_flattened_onto_white():
     composite = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
     ImageDraw.Draw(composite).line((5, 5, 60, 60), fill=(0, 0, 0, 255), width=4)

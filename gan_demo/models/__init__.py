@@ -15,6 +15,7 @@ from gan_demo.models.efficientnet_lite import EfficientNetLite0
 from gan_demo.models.fastgan import FastGANDiscriminator, FastGANGenerator
 from gan_demo.models.lite_unet import LiteUnetGenerator
 from gan_demo.models.resnet import PatchDiscriminator, ResnetGenerator
+from gan_demo.models.sibling_colours import SiblingColours
 from gan_demo.models.stargan import StarGANDiscriminator, StarGANGenerator
 from gan_demo.models.style_features import VGG19Features
 from gan_demo.models.unet import HugganUnetGenerator, UnetGenerator
@@ -33,6 +34,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "stargan_discriminator": StarGANDiscriminator,
     "efficientnet_lite0": EfficientNetLite0,  # feature networks for style transfer
     "vgg19_features": VGG19Features,
+    "sibling_colours": SiblingColours,  # a sketch model's bank of training drawings and their colours
 }
 
 
@@ -59,6 +61,7 @@ __all__ = [
     "LiteUnetGenerator",
     "PatchDiscriminator",
     "ResnetGenerator",
+    "SiblingColours",
     "StarGANDiscriminator",
     "StarGANGenerator",
     "UnetGenerator",

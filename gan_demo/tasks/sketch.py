@@ -9,10 +9,11 @@ from PIL import Image, ImageOps
 from torch import nn
 
 from gan_demo.edges import INK_LEVEL, match_stroke_width
-from gan_demo.specs import SketchOptions
+from gan_demo.specs import SIBLINGS_ROLE, SketchOptions
 from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 MIN_INK_PIXELS = 12
+FRAMED_FILL = (0.85, 0.97)  # the ink's share of the side of a drawing framed already (fills_its_frame)
 
 
 class BlankSketch(ValueError):
@@ -28,16 +29,30 @@ def ink_box(sketch: Image.Image) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
+def fills_its_frame(size: tuple[int, int], box: tuple[int, int, int, int]) -> bool:
+    """Whether a drawing already sits in its canvas as the training line art does: a square canvas whose ink
+    spans FRAMED_FILL of its side and keeps clear of its border (the Fluent line art: 0.94 of the side, 4 px of
+    128 from the border). A drawing that runs off the canvas or crowds its edge is framed like any other."""
+    width, height = size
+    side = max(width, height)
+    gap = min(box[0], box[1], width - box[2], height - box[3])
+    fill = max(box[2] - box[0], box[3] - box[1]) / side
+    low, high = FRAMED_FILL
+    return abs(width - height) <= 0.02 * side and low <= fill <= high and gap >= 0.01 * side
+
+
 def frame_sketch(sketch: Image.Image, size: int, *, margin: float = 0.06, fit_to_ink: bool = True) -> Image.Image:
     """Crop to the drawing (plus a margin), centre it on a white square and resize to size × size.
 
-    Emoji fill their frame; a small drawing in a corner of a large canvas is framed the same way.
-    Raises BlankSketch when nothing is drawn.
+    Emoji fill their frame; a small drawing in a corner of a large canvas is framed the same way. A drawing
+    that already fills its square canvas (fills_its_frame) is only resized, so the output lines up with it
+    pixel for pixel, as a paired translation should. Raises BlankSketch when nothing is drawn.
     """
     sketch = sketch.convert("RGB")
     box = ink_box(sketch)
     if box is None:
         raise BlankSketch("the sketch is blank: draw something first (dark strokes on white)")
+    fit_to_ink = fit_to_ink and not fills_its_frame(sketch.size, box)
     if fit_to_ink:
         sketch = sketch.crop(box)
     side = max(sketch.size)
@@ -58,6 +73,7 @@ def sketch_to_image(
     fit_to_ink: bool = True,
     min_stroke: float | None = None,
     mirror_average: bool = False,
+    siblings: nn.Module | None = None,
 ) -> tuple[Image.Image, Image.Image]:
     """(the framed sketch the model saw, the generated image), both size × size.
 
@@ -65,6 +81,7 @@ def sketch_to_image(
     pen strokes to the width the model was trained on. mirror_average also colours the left-right mirrored
     sketch, mirrors that result back and averages the two (test-time augmentation; the model was trained on
     flipped pairs too): each pixel's L1 error is then at most the mean of the two guesses' errors.
+    siblings (a SiblingColours bank) blends in the colours of a training drawing the sketch nearly repeats.
     """
     framed = frame_sketch(sketch, size, fit_to_ink=fit_to_ink)
     if min_stroke:
@@ -75,6 +92,8 @@ def sketch_to_image(
         output = (output + mirrored.flip(-1)) / 2
     else:
         output = _translate(generator, batch)
+    if siblings is not None:
+        output = siblings(batch, output)
     return framed, from_signed_unit(output)[0]
 
 
@@ -95,6 +114,11 @@ def _translate(generator: nn.Module, batch: torch.Tensor) -> torch.Tensor:
     if pad_bottom or pad_right:  # white (= +1) padding: the background of a sketch
         batch = F.pad(batch, (0, pad_right, 0, pad_bottom), value=1.0)
     return generator(batch)[..., :height, :width]
+
+
+def sibling_bank(store, entry) -> nn.Module | None:
+    """The sibling-colour bank of a sketch model (its "siblings" network), or None for a model without one."""
+    return store.get(entry.key, SIBLINGS_ROLE)[1] if SIBLINGS_ROLE in entry.weights else None
 
 
 def sketch_options(options: SketchOptions) -> dict:

@@ -11,7 +11,7 @@ from gan_demo.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.registry import UnknownModel
 from gan_demo.specs import SketchOptions
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sketch import colour_hint, sketch_options, sketch_to_image
+from gan_demo.tasks.sketch import colour_hint, sibling_bank, sketch_options, sketch_to_image
 from gan_demo.ui.common import (
     EXAMPLES_DIR,
     SafeImage,
@@ -37,7 +37,12 @@ def colour(store: ModelStore, key, sketch, progress):
     progress(0.6, desc="Colouring…")
     options = entry.options if isinstance(entry.options, SketchOptions) else SketchOptions()
     seen, result = sketch_to_image(
-        generator, sketch, device=store.device, size=entry.image_size, **sketch_options(options)
+        generator,
+        sketch,
+        device=store.device,
+        size=entry.image_size,
+        siblings=sibling_bank(store, entry),
+        **sketch_options(options),
     )
     hint = colour_hint(generator, seen, device=store.device)
     side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
