@@ -99,14 +99,15 @@ def test_our_input_components_render_with_the_stock_front_end(app):
 def test_sketch_endpoints_colour_an_upload_a_drawing_and_a_traced_photo(app, tmp_path):
     _, client = app
     sketch = handle_file(str(ROOT / "examples" / "sketches" / "heart.png"))
-    seen, result, hint = client.predict("emoji-sketch", sketch, api_name="/sketch_upload")
+    seen, result, hint, borrowed = client.predict("emoji-sketch", sketch, api_name="/sketch_upload")
     assert read(seen).shape == read(result).shape == (256, 256, 3)
     assert read(hint).shape == (128, 128, 3)  # the bundled model borrows colours from its exemplar bank
+    assert borrowed["value"] is None and not borrowed["visible"]  # a freehand heart repeats no training drawing
     drawing = Image.new("RGBA", (200, 200), (0, 0, 0, 0))  # transparent canvas, as the sketchpad sends it
     ImageDraw.Draw(drawing).ellipse((30, 30, 170, 170), outline=(0, 0, 0, 255), width=8)
     drawing.save(tmp_path / "drawing.png")
     value = {"background": None, "layers": [], "composite": handle_file(str(tmp_path / "drawing.png"))}
-    seen, result, _ = client.predict("emoji-sketch", value, api_name="/sketch")
+    seen, result, *_ = client.predict("emoji-sketch", value, api_name="/sketch")
     assert read(seen)[5, 5].tolist() == [255, 255, 255]  # flattened onto white, not black
     photo = handle_file(str(ROOT / "examples" / "coffee.jpg"))
     seen, *_ = client.predict("emoji-sketch", photo, "canny", 0.5, 3, api_name="/sketch_photo")

@@ -113,7 +113,7 @@ def test_a_thin_sketch_is_coloured(app, tmp_path):
     thin = Image.new("RGB", (4000, 10), "white")
     ImageDraw.Draw(thin).line((0, 5, 3999, 5), fill="black", width=3)
     thin.save(tmp_path / "thin.png")
-    _, result, _ = client.predict("emoji-sketch", handle_file(str(tmp_path / "thin.png")), api_name="/sketch_upload")
+    _, result, *_ = client.predict("emoji-sketch", handle_file(str(tmp_path / "thin.png")), api_name="/sketch_upload")
     assert Image.open(result).size == (256, 256)
 
 

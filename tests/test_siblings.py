@@ -17,8 +17,10 @@ from gan_demo.models import build_module
 from gan_demo.models.sibling_colours import SiblingColours
 from gan_demo.registry import Registry
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sketch import SIBLINGS_ROLE, sibling_bank, sketch_to_image
+from gan_demo.tasks.sketch import SIBLINGS_ROLE, borrowed_colours, sibling_bank, sketch_to_image
+from gan_demo.tensors import from_signed_unit
 from gan_demo.training.siblings import jpeg_bytes
+from gan_demo.ui import sketch_tab
 from tests.test_exemplars import shapes
 from tests.test_training import CPU
 
@@ -47,6 +49,16 @@ def test_a_drawing_that_repeats_a_bank_drawing_takes_its_colours_and_one_unlike_
     assert torch.equal(out[1], generated[1])  # no bank drawing is near a blank page (beyond the cutoff)
     distance, index = bank.nearest(art, exclude=torch.arange(5))
     assert (index != torch.arange(5)).all() and (distance > 0).all()  # leave-one-out never finds itself
+
+
+def test_the_borrowed_sibling_is_reported_with_its_share_only_when_there_is_one():
+    bank, art, colour = filled(strength=0.8)
+    assert bank.borrowed(torch.stack([art[3], torch.ones(3, 64, 64)])) == [(3, pytest.approx(0.8, abs=1e-3)), None]
+    image, peak = borrowed_colours(bank, from_signed_unit(art[3][None])[0], device=CPU)
+    assert image.size == (64, 64) and peak == pytest.approx(0.8, abs=1e-3)
+    assert np.abs(np.asarray(image, dtype=float) - colour[3].permute(1, 2, 0).numpy()).max() < 12  # JPEG levels
+    assert borrowed_colours(bank, Image.new("RGB", (64, 64), "white"), device=CPU) is None
+    assert borrowed_colours(None, image, device=CPU) is None
 
 
 def test_the_weight_falls_with_the_distance_and_where_the_drawings_differ():
@@ -119,4 +131,6 @@ def test_the_command_adds_a_fitted_bank_that_the_sketch_task_uses(tmp_path):
     truth = np.asarray(Image.open(colour / "e1.png"), dtype=float)
     error = [np.abs(np.asarray(image, dtype=float) - truth).mean() for image in (plain, borrowed)]
     assert error[1] < error[0]  # its own drawing again: the bank's colours are closer to the truth
+    *_, shown = sketch_tab.colour(store, "sketch-siblings", drawing, lambda *args, **kwargs: None)
+    assert shown.visible and "borrowed" in shown.label and shown.value is not None  # the tab shows the sibling
     assert entry_from_run(out).role_architectures[SIBLINGS_ROLE] == "sibling_colours"

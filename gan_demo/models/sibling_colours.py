@@ -123,6 +123,14 @@ class SiblingColours(nn.Module, HubModel):
         return overall.view(-1, 1, 1, 1) * torch.exp(-local / self.local_scale)
 
     @torch.no_grad()
+    def borrowed(self, line_art: torch.Tensor, *, floor: float = 0.2) -> list[tuple[int, float] | None]:
+        """For each drawing, (the bank entry whose colours forward() blends in, the largest blend weight of any
+        pixel), or None where no pixel takes more than `floor` of the sibling (a trace is not worth showing)."""
+        distance, index = self.nearest(line_art)
+        peaks = self.weights(line_art, distance, index).amax(dim=(1, 2, 3))
+        return [(int(i), float(p)) if p > floor else None for i, p in zip(index, peaks, strict=True)]
+
+    @torch.no_grad()
     def forward(self, line_art: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
         """The generator's output [N, 3, H, W] in [-1, 1] for `line_art`, with its siblings' colours blended in."""
         distance, index = self.nearest(line_art)

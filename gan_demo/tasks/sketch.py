@@ -106,6 +106,20 @@ def colour_hint(generator: nn.Module, seen: Image.Image, *, device: torch.device
     return from_signed_unit(generator.look_up(to_signed_unit(seen, device)))[0]
 
 
+@torch.inference_mode()
+def borrowed_colours(siblings: nn.Module | None, seen: Image.Image, *, device: torch.device) -> tuple | None:
+    """(the training emoji whose colours a sibling bank blends into the result for `seen`, the largest share of
+    any pixel it takes), or None: no bank, or no sibling near enough to count."""
+    if siblings is None:
+        return None
+    batch = to_signed_unit(seen, device)
+    found = siblings.borrowed(batch)[0]
+    if found is None:
+        return None
+    index, peak = found
+    return from_signed_unit(siblings.colour_image(index, tuple(batch.shape[-2:])))[0], peak
+
+
 def _translate(generator: nn.Module, batch: torch.Tensor) -> torch.Tensor:
     """The generator's output for an [N, 3, H, W] batch, padded with white to its size multiple and cropped back."""
     height, width = batch.shape[-2:]

@@ -11,7 +11,7 @@ from gan_demo.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.registry import UnknownModel
 from gan_demo.specs import SketchOptions
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sketch import colour_hint, sibling_bank, sketch_options, sketch_to_image
+from gan_demo.tasks.sketch import borrowed_colours, colour_hint, sibling_bank, sketch_options, sketch_to_image
 from gan_demo.ui.common import (
     EXAMPLES_DIR,
     SafeImage,
@@ -31,18 +31,15 @@ DISPLAY_SIDE = 256
 
 def colour(store: ModelStore, key, sketch, progress):
     """(what the model saw, the result), enlarged to at least DISPLAY_SIDE for the page and the download,
-    and the colour hint of a model with an exemplar bank (None for the others)."""
+    the colour hint of a model with an exemplar bank (None for the others), and the training emoji whose
+    colours a sibling bank blended in (shown only when it did)."""
     progress(0.2, desc="Loading the generator…")
     entry, generator = store.get(key, task="sketch")
     progress(0.6, desc="Colouring…")
     options = entry.options if isinstance(entry.options, SketchOptions) else SketchOptions()
+    siblings = sibling_bank(store, entry)
     seen, result = sketch_to_image(
-        generator,
-        sketch,
-        device=store.device,
-        size=entry.image_size,
-        siblings=sibling_bank(store, entry),
-        **sketch_options(options),
+        generator, sketch, device=store.device, size=entry.image_size, siblings=siblings, **sketch_options(options)
     )
     hint = colour_hint(generator, seen, device=store.device)
     side = max(DISPLAY_SIDE, entry.image_size)  # small models: enlarge for the page and the download
@@ -50,7 +47,17 @@ def colour(store: ModelStore, key, sketch, progress):
         seen.resize((side, side), Image.Resampling.LANCZOS),
         result.resize((side, side), Image.Resampling.BICUBIC),
         hint,
+        _borrowed_view(borrowed_colours(siblings, seen, device=store.device)),
     )
+
+
+def _borrowed_view(borrowed: tuple | None):
+    """The "borrowed colours" image: the sibling and how much of it the result took, or hidden."""
+    if borrowed is None:
+        return gr.Image(value=None, visible=False)
+    image, peak = borrowed
+    label = f"Colours borrowed from this training emoji, drawn almost like yours: up to {peak:.0%} of the result"
+    return gr.Image(value=image, label=label, visible=True)
 
 
 def has_exemplar_bank(store: ModelStore, key: str | None) -> bool:
@@ -62,8 +69,9 @@ def has_exemplar_bank(store: ModelStore, key: str | None) -> bool:
 
 
 def _model_changed(store: ModelStore, key: str | None):
-    """The new model's card, and the colour hint shown only for a model that has one."""
-    return model_card_markdown(store.registry, key), gr.Image(value=None, visible=has_exemplar_bank(store, key))
+    """The new model's card, the colour hint shown only for a model that has one, and no borrowed colours."""
+    hint = gr.Image(value=None, visible=has_exemplar_bank(store, key))
+    return model_card_markdown(store.registry, key), hint, _borrowed_view(None)
 
 
 def _layout(store: ModelStore) -> SimpleNamespace:
@@ -113,8 +121,11 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                 visible=has_exemplar_bank(store, picker.first),
                 height=220,
             )
+            borrowed = gr.Image(
+                label="Colours borrowed", type="pil", format="png", interactive=False, visible=False, height=220
+            )
 
-    components = named(locals(), "picker pad draw_run upload upload_run seen result hint")
+    components = named(locals(), "picker pad draw_run upload upload_run seen result hint borrowed")
     return SimpleNamespace(**vars(components), **vars(tracing))
 
 
@@ -163,14 +174,13 @@ def _wire(store: ModelStore, ui: SimpleNamespace) -> None:
         sketch = photo_to_sketch(photo, method=method, threshold=float(threshold), stroke=int(stroke))
         return colour(store, key, sketch, progress)
 
-    outputs = [ui.seen, ui.result, ui.hint]
+    outputs = [ui.seen, ui.result, ui.hint, ui.borrowed]
     photo_inputs = [model, ui.photo, ui.method, ui.threshold, ui.stroke]
     ui.draw_run.click(from_drawing, [model, ui.pad], outputs, api_name="sketch", concurrency_id="model")
     ui.upload_run.click(from_upload, [model, ui.upload], outputs, api_name="sketch_upload", concurrency_id="model")
     ui.photo_run.click(from_photo, photo_inputs, outputs, api_name="sketch_photo", concurrency_id="model")
-    on_model_change(
-        ui.picker, lambda key: _model_changed(store, key), [ui.picker.card, ui.hint], api_name="sketch_model_card"
-    )
+    changed = [ui.picker.card, ui.hint, ui.borrowed]
+    on_model_change(ui.picker, lambda key: _model_changed(store, key), changed, api_name="sketch_model_card")
     sketches = sorted((EXAMPLES_DIR / "sketches").glob("*.png"))
     if first and sketches:
         runnable_examples(
