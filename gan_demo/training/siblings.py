@@ -136,19 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     held_out = read_split(args.split)
     names = sorted(set(image_names(args.source, exclude=held_out)) & set(image_names(args.target, exclude=held_out)))
     if len(names) < 2:
-        print(f"{prog}: fewer than two training pairs (same file names) in {args.source} and {args.target}")
+        where = f"{args.source} and {args.target}"
+        print(f"{prog}: fewer than two training pairs (same file names) in {where}", file=sys.stderr)
         return 2
     began = time.perf_counter()
     line_art = load_folder(args.source, names, args.size)
     colour = load_folder(args.target, names, args.size)
+    art, truth, jpegs = uint8_to_signed(line_art), uint8_to_signed(colour), jpeg_bytes(colour, args.quality)
     bank = SiblingColours()
-    bank.fill(line_art.float() / 127.5 - 1, jpeg_bytes(colour, args.quality))
+    bank.fill(art, jpegs)
     outputs = generated(args.model, line_art)
-    truth = colour.float() / 127.5 - 1
-    best, scores = fit_blend(bank, line_art.float() / 127.5 - 1, outputs, truth)
+    best, scores = fit_blend(bank, art, outputs, truth)
     bank = SiblingColours(**{k: best[k] for k in GRID})
-    bank.fill(line_art.float() / 127.5 - 1, jpeg_bytes(colour, args.quality))
-    with_siblings = bank(line_art.float() / 127.5 - 1, outputs)  # in-sample (each pair finds itself): a check
+    bank.fill(art, jpegs)
+    with_siblings = bank(art, outputs)  # in-sample (each pair finds itself): a check
     figures = {
         "pairs": len(names),
         "quality": args.quality,
