@@ -6,7 +6,9 @@ Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128
   - the model, fed the validation line art (fluent-high-contrast),
   - baseline "sketch": the line art itself,
   - baseline "mean": the per-pixel mean of the training colour images.
-and, with --previous, an earlier generator in the same run (a side-by-side comparison).
+and, with --previous, an earlier generator in the same run (a side-by-side comparison). The model is also
+measured on the same line art prepared as the app prepares a drawing (framed unless it already fills its canvas,
+thin strokes widened): what `gan-demo sketch` on a folder of the validation line art gives.
 Writes benchmarks/results/sketch_validation.png (rows: sketch, [previous,] model, truth; with --previous also
 sketch_validation_changed.png, the 12 emoji whose outputs differ most between the two) and prints a
 Markdown table. Also runs the freehand drawings (examples/sketches/ and the browser-drawn
@@ -89,6 +91,8 @@ def main() -> None:
     previous = [output for _, output in translate_all(args.previous, sketches)] if args.previous else []
     mean = mean_training_image()
     rows = {"pix2pix (ours)": l1_and_ssim(outputs, truth)}
+    as_drawn = [output for _, output in translate_all(args.weights, sketches, as_drawn=True)]
+    rows["ours, prepared as the Sketch tab and gan-demo sketch prepare a drawing"] = l1_and_ssim(as_drawn, truth)
     if previous:
         rows["previous model"] = l1_and_ssim(previous, truth)
     rows["baseline: the sketch itself"] = l1_and_ssim(sketches, truth)
