@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,22 @@ def mean_training_image(size: int = 128) -> Image.Image:
     return Image.fromarray((mean.permute(1, 2, 0).numpy() * 255).round().astype("uint8"))
 
 
+@functools.cache
+def networks(weights: Path | None) -> tuple:
+    """(registry entry, generator, sibling bank or None) of the bundled emoji-sketch or of `weights`, loaded once
+    for all the passes of a run (validation as it is, as drawn, the freehand drawings)."""
+    cpu = torch.device("cpu")
+    entry = Registry().get("emoji-sketch")
+    if weights is not None and (weights.parent / "run.json").is_file():  # a run's own architecture (a candidate)
+        entry = entry_from_run(weights.parent)
+    generator = load_network(entry, "generator", device=cpu, explicit=weights)
+    siblings = None  # a sibling-colour bank beside the generator (since v6)
+    if SIBLINGS_ROLE in entry.weights:
+        bank_folder = weights.parent / SIBLINGS_ROLE if weights is not None else None
+        siblings = load_network(entry, SIBLINGS_ROLE, device=cpu, explicit=bank_folder)
+    return entry, generator, siblings
+
+
 def translate_all(
     weights: Path | None, sketches: list[Image.Image], *, as_drawn: bool = False
 ) -> list[tuple[Image.Image, Image.Image]]:
@@ -49,14 +66,7 @@ def translate_all(
     as_drawn prepares each sketch as the Sketch tab prepares a drawing; otherwise (validation line art,
     already framed like the training pairs) the sketch goes in as it is.
     """
-    entry = Registry().get("emoji-sketch")
-    if weights is not None and (weights.parent / "run.json").is_file():  # a run's own architecture (a candidate)
-        entry = entry_from_run(weights.parent)
-    generator = load_network(entry, "generator", device=torch.device("cpu"), explicit=weights)
-    siblings = None  # a sibling-colour bank beside the generator (since v6)
-    if SIBLINGS_ROLE in entry.weights:
-        bank_folder = weights.parent / SIBLINGS_ROLE if weights is not None else None
-        siblings = load_network(entry, SIBLINGS_ROLE, device=torch.device("cpu"), explicit=bank_folder)
+    entry, generator, siblings = networks(weights)
     model_options = entry.options
     if not as_drawn:  # framed like the training pairs already; how the model colours stays the model's
         model_options = dataclasses.replace(model_options, frame_sketch=False, min_stroke=None)

@@ -50,6 +50,11 @@ def image_names(folder: Path, *, exclude: set[str] = frozenset()) -> list[str]:
     )
 
 
+def paired_names(source: Path, target: Path, *, exclude: set[str] = frozenset()) -> list[str]:
+    """Stems found in both folders (a pair by file name), minus the held-out ones of each (see image_names)."""
+    return sorted(set(image_names(source, exclude=exclude)) & set(image_names(target, exclude=exclude)))
+
+
 def load_tensor(path: Path, size: int) -> torch.Tensor:
     """One image as a [3, size, size] uint8 tensor (area-averaged when shrinking)."""
     image = load_image(path).resize((size, size), Image.Resampling.BICUBIC if size > 64 else Image.Resampling.BOX)

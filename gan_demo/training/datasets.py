@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from gan_demo.training.data import image_names, load_folder, read_split
+from gan_demo.training.data import image_names, load_folder, paired_names, read_split
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _images(folders: dict[str, Path], size: int, held_out: set[str], min_count: 
 
 def _pairs(folders: dict[str, Path], size: int, held_out: set[str], min_count: int) -> TrainingData:
     source_dir, target_dir = folders.values()
-    names = sorted(set(image_names(source_dir, exclude=held_out)) & set(image_names(target_dir, exclude=held_out)))
+    names = paired_names(source_dir, target_dir, exclude=held_out)
     if len(names) < min_count:
         raise ValueError(f"only {len(names)} training pairs in {source_dir} and {target_dir}")
     sets = (load_folder(source_dir, names, size), load_folder(target_dir, names, size))

@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -34,7 +32,8 @@ from safetensors.torch import load_file
 from gan_demo.entries import RUN_RECORD
 from gan_demo.models import ARCHITECTURES, StarGANGenerator
 from gan_demo.models.colour_regions import FlatParts, PartColourHead, part_statistics, region_medians
-from gan_demo.training.data import image_names, load_folder, read_split
+from gan_demo.training.data import load_folder, paired_names, read_split
+from gan_demo.training.record import command_line, save_fitted_run
 
 # per family: the record config's keys of the flat-parts stage of a role's generator (None: it has none)
 STAGE_SUFFIXES = {"cyclegan": {"b2a": "_a", "a2b": "_b"}, "stargan": {"generator": ""}}
@@ -161,8 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     generator.eval()
     held_out = read_split(args.split)
-    targets = set(image_names(args.target, exclude=held_out))
-    pairs = {source: sorted(set(image_names(source, exclude=held_out)) & targets) for source in args.source}
+    pairs = {source: paired_names(source, args.target, exclude=held_out) for source in args.source}
     if not all(pairs.values()):
         empty = next(source for source, names in pairs.items() if not names)
         print(f"{prog}: no training pairs (same file names) in {empty} and {args.target}", file=sys.stderr)
@@ -180,14 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         steps=args.steps,
         seconds=round(time.perf_counter() - began, 1),
     )
-    shutil.copytree(args.model, args.out)
-    shutil.rmtree(args.out / args.role)
-    copy.deepcopy(generator).half().save_pretrained(args.out / args.role)
     stage = {f"flat_colours{suffix}": 0, f"flat_parts{suffix}": edge, "part_colour": "learned", "thin_edges": True}
     record.setdefault("config", {}).update(stage)
-    command = " ".join([prog, *map(shlex.quote, argv)])
+    command = command_line(prog, argv)
     record["part_colours"] = {"role": args.role, "command": command, "config": stage, **figures}
-    (args.out / RUN_RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    save_fitted_run(args.model, args.out, args.role, copy.deepcopy(generator).half(), record)
     print(json.dumps(figures))
     return 0
 

@@ -6,8 +6,10 @@ The "model" block is what `gan_demo.entries.entry_from_run` reads; the folder's 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gan_demo.entries import RUN_RECORD
 from gan_demo.models import ARCHITECTURES
 from gan_demo.training.family import Family, Trainer
 from gan_demo.training.loop import StepLog
@@ -98,6 +101,20 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def command_line(prog: str, argv: list[str]) -> str:
+    """The shell command that repeats `prog argv` (each argument quoted as the shell needs)."""
+    return " ".join([prog, shlex.join(argv)]) if argv else prog
+
+
+def save_fitted_run(source: Path, out: Path, role: str, network: nn.Module, record: dict[str, Any]) -> None:
+    """A run fitted after training (a post-hoc stage): `source` copied to `out`, `role` (re)saved as
+    `network`, and `record` as its run.json."""
+    shutil.copytree(source, out)
+    shutil.rmtree(out / role, ignore_errors=True)
+    network.save_pretrained(out / role)
+    (out / RUN_RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
 def run_record(
     family: Family, config: Any, argv: list[str], device: torch.device, log: StepLog, model: dict[str, Any]
 ) -> dict[str, Any]:
@@ -105,7 +122,7 @@ def run_record(
     return {
         "family": family.name,
         "config": dataclasses.asdict(config),
-        "command": "python -m gan_demo.training " + shlex.join(argv),
+        "command": command_line("python -m gan_demo.training", argv),
         "steps": log.step,
         "seconds": round(log.seconds, 1),
         "data": log.extra,

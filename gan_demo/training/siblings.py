@@ -22,8 +22,6 @@ import argparse
 import io
 import itertools
 import json
-import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -37,7 +35,8 @@ from gan_demo.metrics import ssim
 from gan_demo.models.sibling_colours import SiblingColours
 from gan_demo.specs import SIBLINGS_ROLE
 from gan_demo.tensors import uint8_to_signed
-from gan_demo.training.data import image_names, load_folder, read_split
+from gan_demo.training.data import load_folder, paired_names, read_split
+from gan_demo.training.record import command_line, save_fitted_run
 
 GRID = {  # the blend settings tried (cutoff stays at the module's default)
     "reach": (0.02, 0.04, 0.06, 0.1, 0.15),
@@ -134,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     held_out = read_split(args.split)
-    names = sorted(set(image_names(args.source, exclude=held_out)) & set(image_names(args.target, exclude=held_out)))
+    names = paired_names(args.source, args.target, exclude=held_out)
     if len(names) < 2:
         where = f"{args.source} and {args.target}"
         print(f"{prog}: fewer than two training pairs (same file names) in {where}", file=sys.stderr)
@@ -163,13 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         "grid": scores,
         "seconds": round(time.perf_counter() - began, 1),
     }
-    shutil.copytree(args.model, args.out)
-    bank.save_pretrained(args.out / SIBLINGS_ROLE)
     model = record["model"]
     model["roles"] = [role for role in model["roles"] if role != SIBLINGS_ROLE] + [SIBLINGS_ROLE]
     model.setdefault("role_architectures", {})[SIBLINGS_ROLE] = "sibling_colours"
-    record["siblings"] = {"command": " ".join([prog, *map(shlex.quote, argv)]), **figures}
-    (args.out / RUN_RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    record["siblings"] = {"command": command_line(prog, argv), **figures}
+    save_fitted_run(args.model, args.out, SIBLINGS_ROLE, bank, record)
     print(json.dumps({k: v for k, v in figures.items() if k != "grid"}))
     return 0
 
