@@ -12,7 +12,7 @@ generator's output with a weight that is high only where the two drawings agree:
 
 d is the mean absolute difference of the two line arts at key resolution (0 … 1) and local(x) the same
 difference averaged over a window around pixel x; output = w · sibling + (1 − w) · generated. A freehand
-drawing is usually far from every training drawing (d = 0.10–0.17 for the app's examples, where w < 0.2) and
+drawing is usually far from every training drawing (d = 0.08–0.17 for the app's examples, where w ≤ 0.28) and
 comes out almost as the generator made it. This is
 exemplar-based colour transfer (Welsh, Ashikhmin & Mueller, "Transferring Color to Greyscale Images",
 SIGGRAPH 2002; He et al., "Deep Exemplar-based Colorization", SIGGRAPH 2018) at its simplest: the reference is
