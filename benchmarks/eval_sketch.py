@@ -7,8 +7,8 @@ Mean L1 and SSIM in [0, 1] against the true colour emoji (fluent-modern), at 128
   - baseline "sketch": the line art itself,
   - baseline "mean": the per-pixel mean of the training colour images.
 and, with --previous, an earlier generator in the same run (a side-by-side comparison). The model is also
-measured on the same line art prepared as the app prepares a drawing (framed unless it already fills its canvas,
-thin strokes widened): what `gan-demo sketch` on a folder of the validation line art gives.
+measured on the same line art prepared as the app prepares a drawing (framed unless it already fills its canvas or
+is at the model's size, thin strokes widened): what `gan-demo sketch` on a folder of the validation line art gives.
 Writes benchmarks/results/sketch_validation.png (rows: sketch, [previous,] model, truth; with --previous also
 sketch_validation_changed.png, the 12 emoji whose outputs differ most between the two) and prints a
 Markdown table. Also runs the freehand drawings (examples/sketches/ and the browser-drawn

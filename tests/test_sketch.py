@@ -93,6 +93,20 @@ def test_a_drawing_that_fills_its_square_canvas_is_only_resized():
     assert dark[:, 1].min() > 3 and dark[:, 1].max() < 124
 
 
+def test_line_art_at_the_model_size_goes_in_as_it_is():
+    """An image at the model's own size is taken as prepared like the training pairs, even where its ink touches
+    the border or leaves a wide margin (Fluent line art does both); the same drawing larger is framed."""
+    for box in ((0, 20, 127, 110), (40, 40, 88, 88)):  # touches both side borders; small and centred
+        art = Image.new("RGB", (128, 128), "white")
+        ImageDraw.Draw(art).ellipse(box, outline="black", width=6)
+        assert np.array_equal(np.asarray(frame_sketch(art, 128)), np.asarray(art))
+        larger = art.resize((256, 256), Image.Resampling.NEAREST)
+        framed = np.asarray(frame_sketch(larger, 128))
+        assert not np.array_equal(framed, np.asarray(art))
+        dark = np.argwhere(framed.mean(-1) < 128)
+        assert dark[:, 1].min() > 3 and dark[:, 1].max() < 124  # re-framed: clear of the border, filling it
+
+
 def test_transparent_sketchpad_composite_is_flattened_onto_white():
     composite = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
     ImageDraw.Draw(composite).line((5, 5, 60, 60), fill=(0, 0, 0, 255), width=4)

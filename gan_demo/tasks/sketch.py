@@ -45,14 +45,17 @@ def frame_sketch(sketch: Image.Image, size: int, *, margin: float = 0.06, fit_to
     """Crop to the drawing (plus a margin), centre it on a white square and resize to size × size.
 
     Emoji fill their frame; a small drawing in a corner of a large canvas is framed the same way. A drawing
-    that already fills its square canvas (fills_its_frame) is only resized, so the output lines up with it
-    pixel for pixel, as a paired translation should. Raises BlankSketch when nothing is drawn.
+    that already fills its square canvas (fills_its_frame), or an image already at the model's own size × size
+    (the size of its training pairs: line art prepared like them, e.g. from the same set), is only resized, so
+    the output lines up with it pixel for pixel, as a paired translation should. Raises BlankSketch when
+    nothing is drawn.
     """
     sketch = sketch.convert("RGB")
     box = ink_box(sketch)
     if box is None:
         raise BlankSketch("the sketch is blank: draw something first (dark strokes on white)")
-    fit_to_ink = fit_to_ink and not fills_its_frame(sketch.size, box)
+    prepared = sketch.size == (size, size) or fills_its_frame(sketch.size, box)
+    fit_to_ink = fit_to_ink and not prepared
     if fit_to_ink:
         sketch = sketch.crop(box)
     side = max(sketch.size)
