@@ -7,13 +7,14 @@ toast, a console error or a missing result.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from benchmarks.common import CHROMIUM, browser_page
 from tests.conftest import tiny_stargan_run
@@ -117,6 +118,38 @@ def test_sketch_tab_colours_a_drawing_made_with_the_mouse(page):
     panel.get_by_role("button", name="Colour my drawing").click()
     wait_for_image(panel, "Result")
     finish(page, "sketch")
+
+
+def test_sketch_tab_takes_line_art_at_the_model_size_as_it_is(page, tmp_path):
+    """An uploaded 128 px line art whose ink touches the border (as Fluent line art may) is coloured where it is
+    drawn: what the model saw is the upload itself, enlarged for the page, not a re-framed, shrunken copy."""
+    art = Image.new("RGB", (128, 128), "white")
+    ImageDraw.Draw(art).ellipse((0, 24, 127, 104), outline="black", width=6)
+    path = tmp_path / "line-art-128.png"
+    art.save(path)
+    panel = open_tab(page, "Sketch → image")
+    panel.get_by_role("tab", name="Upload a sketch").click()
+    upload = panel.locator(".block", has=page.locator("[data-testid='block-label']:has-text('Sketch (dark lines')"))
+    upload.last.locator("input[type=file]").set_input_files(str(path))
+    upload.last.locator("img").first.wait_for()
+    block = panel.locator(".block", has=page.locator("[data-testid='block-label']:has-text('What the model sees')"))
+    shown = block.last.locator("img[src*='/gradio_api/file=']")
+    before = shown.first.get_attribute("src") if shown.count() else None  # an earlier test's drawing
+    panel.get_by_role("button", name="Colour this sketch").click()
+    wait_for_image(panel, "Result")
+    page.wait_for_function(
+        "([label, before]) => [...document.querySelectorAll('.block')].some(b => b.innerText.includes(label)"
+        " && b.querySelector('img[src*=\"/gradio_api/file=\"]')"
+        " && b.querySelector('img[src*=\"/gradio_api/file=\"]').getAttribute('src') !== before)",
+        arg=["What the model sees", before],
+        timeout=RESULT_TIMEOUT_MS,
+    )
+    source = shown.first.get_attribute("src")
+    seen = Image.open(io.BytesIO(page.request.get(source).body())).convert("L")
+    expected = art.resize(seen.size, Image.Resampling.LANCZOS).convert("L")
+    difference = np.abs(np.asarray(seen, float) - np.asarray(expected, float)).mean()
+    assert difference < 2, f"the line art was moved or rescaled (mean difference {difference:.1f} grey levels)"
+    finish(page, "sketch-line-art")
 
 
 def test_stargan_tab_follows_a_dragged_slider_and_offers_the_result_strip_and_gif(page, app, tmp_path_factory):
