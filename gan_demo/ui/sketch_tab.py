@@ -27,6 +27,7 @@ from gan_demo.ui.common import (
 from gan_demo.ui.tabs import model_tab
 
 DISPLAY_SIDE = 256
+NEAR_COPY_SHARE = 0.5  # a sibling that takes half of some pixel or more is drawn almost like the drawing
 
 
 def colour(store: ModelStore, key, sketch, progress):
@@ -56,8 +57,15 @@ def _borrowed_view(borrowed: tuple | None):
     if borrowed is None:
         return gr.Image(value=None, visible=False)
     image, peak = borrowed
-    label = f"Colours borrowed from this training emoji, drawn almost like yours: up to {peak:.0%} of the result"
-    return gr.Image(value=image, label=label, visible=True)
+    return gr.Image(value=image, label=borrowed_label(peak), visible=True)
+
+
+def borrowed_label(peak: float) -> str:
+    """The caption of the borrowed sibling: how alike the two drawings are follows from how much was taken (the
+    bank's weight falls with the drawings' difference), so a small share does not claim an almost-equal drawing."""
+    if peak >= NEAR_COPY_SHARE:
+        return f"Colours borrowed from this training emoji, drawn almost like yours: up to {peak:.0%} of the result"
+    return f"Some colours borrowed from this training emoji, drawn somewhat like yours: up to {peak:.0%} of the result"
 
 
 def has_exemplar_bank(store: ModelStore, key: str | None) -> bool:
