@@ -64,8 +64,8 @@ def borrowed_label(peak: float) -> str:
     """The caption of the borrowed sibling: how alike the two drawings are follows from how much was taken (the
     bank's weight falls with the drawings' difference), so a small share does not claim an almost-equal drawing."""
     if peak >= NEAR_COPY_SHARE:
-        return f"Colours borrowed from this training emoji, drawn almost like yours: up to {peak:.0%} of the result"
-    return f"Some colours borrowed from this training emoji, drawn somewhat like yours: up to {peak:.0%} of the result"
+        return f"Colours borrowed from a training emoji drawn almost like yours: up to {peak:.0%} of the result"
+    return f"A few colours borrowed from this training emoji: up to {peak:.0%} of the result"
 
 
 def has_exemplar_bank(store: ModelStore, key: str | None) -> bool:
