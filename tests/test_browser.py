@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from benchmarks.common import CHROMIUM, browser_page
 from tests.conftest import tiny_stargan_run
@@ -41,11 +42,15 @@ def open_tab(page, name: str):
     return page.locator("[role=tabpanel]:visible").first
 
 
+def image_block(panel, label: str):
+    """The component block labelled `label` (the last, where a label repeats)."""
+    return panel.locator(".block", has=panel.page.locator(f"[data-testid='block-label']:has-text('{label}')")).last
+
+
 def wait_for_image(panel, label: str) -> None:
     """Wait until the image component labelled `label` shows a served file."""
     panel.locator(f"[data-testid='block-label']:has-text('{label}')").first.wait_for()
-    block = panel.locator(".block", has=panel.page.locator(f"[data-testid='block-label']:has-text('{label}')")).last
-    block.locator("img[src*='/gradio_api/file=']").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    image_block(panel, label).locator("img[src*='/gradio_api/file=']").first.wait_for(timeout=RESULT_TIMEOUT_MS)
 
 
 def finish(page, name: str) -> None:
@@ -129,22 +134,16 @@ def test_sketch_tab_takes_line_art_at_the_model_size_as_it_is(page, tmp_path):
     art.save(path)
     panel = open_tab(page, "Sketch → image")
     panel.get_by_role("tab", name="Upload a sketch").click()
-    upload = panel.locator(".block", has=page.locator("[data-testid='block-label']:has-text('Sketch (dark lines')"))
-    upload.last.locator("input[type=file]").set_input_files(str(path))
-    upload.last.locator("img").first.wait_for()
-    block = panel.locator(".block", has=page.locator("[data-testid='block-label']:has-text('What the model sees')"))
-    shown = block.last.locator("img[src*='/gradio_api/file=']")
-    before = shown.first.get_attribute("src") if shown.count() else None  # an earlier test's drawing
+    upload = image_block(panel, "Sketch (dark lines")
+    upload.locator("input[type=file]").set_input_files(str(path))
+    upload.locator("img").first.wait_for()
+    shown = image_block(panel, "What the model sees").locator("img[src*='/gradio_api/file=']").first
+    before = shown.get_attribute("src") if shown.count() else None  # an earlier test's drawing
     panel.get_by_role("button", name="Colour this sketch").click()
     wait_for_image(panel, "Result")
-    page.wait_for_function(
-        "([label, before]) => [...document.querySelectorAll('.block')].some(b => b.innerText.includes(label)"
-        " && b.querySelector('img[src*=\"/gradio_api/file=\"]')"
-        " && b.querySelector('img[src*=\"/gradio_api/file=\"]').getAttribute('src') !== before)",
-        arg=["What the model sees", before],
-        timeout=RESULT_TIMEOUT_MS,
-    )
-    source = shown.first.get_attribute("src")
+    if before:  # wait for this upload's picture, not the earlier one
+        expect(shown).not_to_have_attribute("src", before, timeout=RESULT_TIMEOUT_MS)
+    source = shown.get_attribute("src")
     seen = Image.open(io.BytesIO(page.request.get(source).body())).convert("L")
     expected = art.resize(seen.size, Image.Resampling.LANCZOS).convert("L")
     difference = np.abs(np.asarray(seen, float) - np.asarray(expected, float)).mean()

@@ -134,6 +134,7 @@ def test_the_command_adds_a_fitted_bank_that_the_sketch_task_uses(tmp_path):
     *_, shown = sketch_tab.colour(store, "sketch-siblings", drawing, lambda *args, **kwargs: None)
     assert shown.visible and "borrowed" in shown.label and shown.value is not None  # the tab shows the sibling
     assert "almost like yours: up to 90%" in sketch_tab.borrowed_label(0.9)  # a near repeat says so
-    assert sketch_tab.borrowed_label(0.27).startswith("A few colours borrowed")  # a small share claims less
-    assert "almost" not in sketch_tab.borrowed_label(0.27) and "up to 27%" in sketch_tab.borrowed_label(0.27)
+    small = sketch_tab.borrowed_label(0.27)
+    assert small.startswith("A few colours borrowed")  # a small share claims less
+    assert "almost" not in small and "up to 27%" in small
     assert entry_from_run(out).role_architectures[SIBLINGS_ROLE] == "sibling_colours"

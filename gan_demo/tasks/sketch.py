@@ -13,7 +13,7 @@ from gan_demo.specs import SIBLINGS_ROLE, SketchOptions
 from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 MIN_INK_PIXELS = 12
-FRAMED_FILL = (0.85, 0.97)  # the ink's share of the side of a drawing framed already (fills_its_frame)
+FRAMED_FILL = (0.85, 0.97)  # the ink's share of the side of a drawing framed already (framed_already)
 
 
 class BlankSketch(ValueError):
@@ -29,11 +29,15 @@ def ink_box(sketch: Image.Image) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def fills_its_frame(size: tuple[int, int], box: tuple[int, int, int, int]) -> bool:
-    """Whether a drawing already sits in its canvas as the training line art does: a square canvas whose ink
-    spans FRAMED_FILL of its side and keeps clear of its border (the Fluent line art: 0.94 of the side, 4 px of
-    128 from the border). A drawing that runs off the canvas or crowds its edge is framed like any other."""
-    width, height = size
+def framed_already(canvas: tuple[int, int], box: tuple[int, int, int, int], size: int) -> bool:
+    """Whether a drawing already sits in its canvas as the training line art does, so framing would only move it:
+    an image at the model's own size × size (the size of its training pairs: line art prepared like them, which
+    may touch the border or be small, as Fluent line art is), or a square canvas whose ink spans FRAMED_FILL of
+    its side and keeps clear of its border (the Fluent line art: 0.94 of the side, 4 px of 128 from the border).
+    Any other drawing, one that runs off the canvas or crowds its edge included, is framed."""
+    if canvas == (size, size):
+        return True
+    width, height = canvas
     side = max(width, height)
     gap = min(box[0], box[1], width - box[2], height - box[3])
     fill = max(box[2] - box[0], box[3] - box[1]) / side
@@ -45,17 +49,14 @@ def frame_sketch(sketch: Image.Image, size: int, *, margin: float = 0.06, fit_to
     """Crop to the drawing (plus a margin), centre it on a white square and resize to size × size.
 
     Emoji fill their frame; a small drawing in a corner of a large canvas is framed the same way. A drawing
-    that already fills its square canvas (fills_its_frame), or an image already at the model's own size × size
-    (the size of its training pairs: line art prepared like them, e.g. from the same set), is only resized, so
-    the output lines up with it pixel for pixel, as a paired translation should. Raises BlankSketch when
-    nothing is drawn.
+    framed already (framed_already) is only resized, so the output lines up with it pixel for pixel, as a
+    paired translation should. Raises BlankSketch when nothing is drawn.
     """
     sketch = sketch.convert("RGB")
     box = ink_box(sketch)
     if box is None:
         raise BlankSketch("the sketch is blank: draw something first (dark strokes on white)")
-    prepared = sketch.size == (size, size) or fills_its_frame(sketch.size, box)
-    fit_to_ink = fit_to_ink and not prepared
+    fit_to_ink = fit_to_ink and not framed_already(sketch.size, box, size)
     if fit_to_ink:
         sketch = sketch.crop(box)
     side = max(sketch.size)
