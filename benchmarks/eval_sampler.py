@@ -28,24 +28,39 @@ import torch
 from PIL import Image
 
 from benchmarks.common import EMOJI, OUT, load, to_unit, validation_names
+from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.metrics import extract_features, fid, kid, precision_recall, swd
 from gan_demo.models.efficientnet_lite import load_efficientnet_lite0
 from gan_demo.optimise import prepare_for_inference
 from gan_demo.registry import Registry
+from gan_demo.specs import UPSCALER_ROLE
 from gan_demo.tasks.sample import latent_vectors, render_latents
+from gan_demo.tensors import from_signed_unit
 from gan_demo.training.data import image_names, read_split
 
 CPU = torch.device("cpu")
 STYLE = "fluent-modern"
 
 
-def samples(generator: torch.nn.Module, n: int, truncation: float | None = None) -> list[Image.Image]:
-    """n images at 128 px: 16 per seed, seeds 0, 1, 2, … (latents cut at ±truncation, if given)."""
+def samples(
+    generator: torch.nn.Module, n: int, truncation: float | None = None, upscaler: torch.nn.Module | None = None
+) -> list[Image.Image]:
+    """n images at 128 px: 16 per seed, seeds 0, 1, 2, … (latents cut at ±truncation, if given), enlarged as
+    the Sample tab enlarges them (the model's upscaler if it has one, else bicubic)."""
     seeds = range((n + 15) // 16)
     z = torch.cat([latent_vectors(generator.latent_dim, 16, seed, truncation=truncation) for seed in seeds])[:n]
-    return render_latents(generator, z, device=CPU, output_size=128)
+    return render_latents(generator, z, device=CPU, output_size=128, upscaler=upscaler)
+
+
+def upscaler_of(entry, folder: Path | None) -> torch.nn.Module | None:
+    """The learned ×2 upscaler of the bundled model (folder None) or of a run folder, or None: bicubic."""
+    if folder is None:
+        return load_network(entry, UPSCALER_ROLE, device=CPU) if UPSCALER_ROLE in entry.weights else None
+    if not (folder / UPSCALER_ROLE).is_dir():
+        return None
+    return load_network(entry_from_run(folder), UPSCALER_ROLE, device=CPU, explicit=folder / UPSCALER_ROLE)
 
 
 def scores(real: tuple[torch.Tensor, torch.Tensor], images: list[Image.Image], network) -> tuple:
@@ -57,12 +72,27 @@ def scores(real: tuple[torch.Tensor, torch.Tensor], images: list[Image.Image], n
     return mean * 1e3, std * 1e3, fid(real_features, features), precision, recall, swd(real_pixels, to_unit(images))
 
 
-def reference_rows(real: tuple[torch.Tensor, torch.Tensor], network, n: int) -> list[tuple]:
-    """The real training images (the best a generator of this data can do) and the same via 64 px."""
+def reference_rows(
+    real: tuple[torch.Tensor, torch.Tensor], network, n: int, upscaler: torch.nn.Module | None
+) -> list[tuple]:
+    """The real training images (the best a generator of this data can do) and the same via 64 px, enlarged
+    by bicubic interpolation and, given one, by `upscaler` (the best a 64 px generator with it can do)."""
     held_out = read_split(EMOJI / "val_split.txt")
     train_names = image_names(EMOJI / STYLE, exclude=held_out)
     step = max(1, len(train_names) // n)
     train = load(STYLE, train_names[::step][:n], 128)
+    learned = []
+    if upscaler is not None:
+        small = torch.nn.functional.avg_pool2d(to_unit(train) * 2 - 1, 2)  # the box filter of the training data
+        with torch.inference_mode():
+            enlarged = torch.cat([upscaler(batch) for batch in small.split(64)])
+        learned = [
+            (
+                "real training images via 64 px, learned upscaler",
+                len(train),
+                *scores(real, from_signed_unit(enlarged), network),
+            )
+        ]
     return [
         ("real training images, 128 px", len(train), *scores(real, train, network)),
         (
@@ -77,6 +107,7 @@ def reference_rows(real: tuple[torch.Tensor, torch.Tensor], network, n: int) -> 
                 network,
             ),
         ),
+        *learned,
     ]
 
 
@@ -97,7 +128,10 @@ def main() -> None:
     network = load_efficientnet_lite0(CPU)
     validation = load(STYLE, validation_names(STYLE), 128)
     real = extract_features(validation, network, device=CPU), to_unit(validation)
-    rows = [] if args.no_references else reference_rows(real, network, args.n)
+    first = next(iter(runs.values()))  # the references enlarge with the first model's upscaler, if it has one
+    rows = (
+        [] if args.no_references else reference_rows(real, network, args.n, upscaler_of(entry, first and Path(first)))
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     for name, folder in runs.items():
         run_entry, explicit = entry, None
@@ -106,7 +140,7 @@ def main() -> None:
             run_entry = dataclasses.replace(entry, architecture=f"{family}_generator", config={})
             explicit = Path(folder) / "generator"
         generator = prepare_for_inference(load_network(run_entry, "generator", device=CPU, explicit=explicit))
-        images = samples(generator, args.n, args.truncation)
+        images = samples(generator, args.n, args.truncation, upscaler_of(entry, Path(folder) if folder else None))
         rows.append((name, len(images), *scores(real, images, network)))
         slug = name.split(" ")[0].replace("/", "-")
         make_grid(images[:64], columns=8).save(OUT / f"{slug}_samples.png")

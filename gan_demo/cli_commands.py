@@ -94,13 +94,14 @@ def sample_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from gan_demo.tasks.sample import animation_bytes, render_walk, sample_images
+    from gan_demo.tasks.sample import animation_bytes, model_upscaler, render_walk, sample_images
 
     store = make_store(args.device)
     entry = model_entry(store, args.model, "sample")
     size = args.size or entry.options.output_size
     _, generator = store.get(entry.key)
-    common = {"device": store.device, "latent_scale": args.latent_scale, "output_size": size}
+    upscaler = model_upscaler(store, entry)
+    common = {"device": store.device, "latent_scale": args.latent_scale, "output_size": size, "upscaler": upscaler}
     if args.walk_to is not None:
         frames = render_walk(
             generator,

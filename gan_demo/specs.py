@@ -28,6 +28,9 @@ class SampleOptions:
     output_size: int | None = None  # display side (px) the tab and the CLI default to; None: the model's own
 
 
+UPSCALER_ROLE = "upscaler"  # a sampler's optional learned ×2 enlargement (models/upscaler.py)
+
+
 @dataclass(frozen=True)
 class TranslateOptions:
     work_side: int | None = None  # run the network at most at this side and upscale (models trained small)

@@ -59,6 +59,8 @@ def test_a_fine_tune_continues_the_bundled_sampler_and_is_listed_as_a_model(tmp_
     registry = Registry()
     entry = registry.add_run(folder)
     assert entry.key == "my-emoji" and entry.task == "sample" and entry.base_model == "emoji-fluent"
+    assert "upscaler" in Registry().get("emoji-fluent").weights  # the base enlarges through a learned upscaler,
+    assert "upscaler" not in entry.weights and not (folder / "upscaler").exists()  # learned on its images, not these
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from gan_demo.models.sibling_colours import SiblingColours
 from gan_demo.models.stargan import StarGANDiscriminator, StarGANGenerator
 from gan_demo.models.style_features import VGG19Features
 from gan_demo.models.unet import HugganUnetGenerator, UnetGenerator
+from gan_demo.models.upscaler import Upscaler
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "dcgan_generator": DCGANGenerator,
@@ -35,6 +36,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "efficientnet_lite0": EfficientNetLite0,  # feature networks for style transfer
     "vgg19_features": VGG19Features,
     "sibling_colours": SiblingColours,  # a sketch model's bank of training drawings and their colours
+    "upscaler": Upscaler,  # a small sampler's learned ×2 enlargement
 }
 
 
@@ -65,6 +67,7 @@ __all__ = [
     "StarGANDiscriminator",
     "StarGANGenerator",
     "UnetGenerator",
+    "Upscaler",
     "VGG19Features",
     "build_module",
 ]

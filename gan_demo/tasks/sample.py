@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from gan_demo.specs import UPSCALER_ROLE
 from gan_demo.tensors import from_signed_unit
 
 MAX_SAMPLES = 64
@@ -133,13 +134,15 @@ def sample_images(
     latent_scale: float = 1.0,
     truncation: float | None = None,
     output_size: int | None = None,
+    upscaler: nn.Module | None = None,
     batch_size: int = 16,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Image.Image]:
     """Draw `n` images from an unconditional generator exposing `latent_dim`.
 
     latent_scale multiplies z (values below 1 trade variety for fidelity); truncation redraws components
-    beyond a threshold (see `latent_vectors`); output_size resizes the square outputs.
+    beyond a threshold (see `latent_vectors`); output_size resizes the square outputs (see `render_latents`
+    for the model's own upscaler).
     """
     if not 1 <= n <= MAX_SAMPLES:
         raise ValueError(f"number of images must be between 1 and {MAX_SAMPLES}, got {n}")
@@ -150,6 +153,7 @@ def sample_images(
         device=device,
         latent_scale=latent_scale,
         output_size=output_size,
+        upscaler=upscaler,
         batch_size=batch_size,
         on_progress=on_progress,
     )
@@ -163,12 +167,15 @@ def render_latents(
     device: torch.device,
     latent_scale: float = 1.0,
     output_size: int | None = None,
+    upscaler: nn.Module | None = None,
     batch_size: int = 16,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Image.Image]:
     """Latent vectors [N, latent_dim] → N images, in batches; outputs resized to output_size² when given.
 
-    Enlarging uses bicubic interpolation, shrinking Lanczos.
+    Enlarging goes through the model's `upscaler` (a learned ×2, see models/upscaler.py) when it has one and
+    the output is to be at least twice the generator's side, then bicubic interpolation to the size asked;
+    shrinking uses Lanczos.
     """
     if not 0.0 < latent_scale <= 2.0:
         raise ValueError(f"latent scale must be in (0, 2], got {latent_scale}")
@@ -177,7 +184,10 @@ def render_latents(
     z = z * latent_scale
     images: list[Image.Image] = []
     for start in range(0, len(z), batch_size):
-        images += from_signed_unit(generator(z[start : start + batch_size].to(device)))
+        batch = generator(z[start : start + batch_size].to(device))
+        if upscaler is not None and output_size and output_size >= upscaler.scale * batch.shape[-1]:
+            batch = upscaler(batch.float())
+        images += from_signed_unit(batch)
         if on_progress is not None:
             on_progress(len(images), len(z))
     if output_size and images[0].size != (output_size, output_size):
@@ -197,13 +207,25 @@ def render_walk(
     truncation: float | None = None,
     latent_scale: float = 1.0,
     output_size: int | None = None,
+    upscaler: nn.Module | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Image.Image]:
     """The frames of a latent walk from image #0 of seed_a to image #0 of seed_b (see `walk_latents`)."""
     z = walk_latents(generator.latent_dim, seed_a, seed_b, frames, interpolation=interpolation, truncation=truncation)
     return render_latents(
-        generator, z, device=device, latent_scale=latent_scale, output_size=output_size, on_progress=on_progress
+        generator,
+        z,
+        device=device,
+        latent_scale=latent_scale,
+        output_size=output_size,
+        upscaler=upscaler,
+        on_progress=on_progress,
     )
+
+
+def model_upscaler(store, entry) -> nn.Module | None:
+    """The learned ×2 upscaler of a sampler (its "upscaler" network), or None for a model without one."""
+    return store.get(entry.key, UPSCALER_ROLE)[1] if UPSCALER_ROLE in entry.weights else None
 
 
 class WalkFolder:

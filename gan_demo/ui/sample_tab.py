@@ -18,6 +18,7 @@ from gan_demo.tasks.sample import (
     SEED_MODULUS,
     WalkFolder,
     check_seed,
+    model_upscaler,
     render_walk,
     sample_images,
 )
@@ -50,7 +51,7 @@ def _seed(value) -> int:
 def sample(store: ModelStore, key, seed, n, latent_scale, truncation, display_size, progress):
     """(grid, captioned images) of `n` samples of model `key`."""
     progress(0.05, desc="Loading the generator…")
-    _, generator = store.get(key, task="sample")
+    entry, generator = store.get(key, task="sample")
     seed = _seed(seed)
     images = sample_images(
         generator,
@@ -60,6 +61,7 @@ def sample(store: ModelStore, key, seed, n, latent_scale, truncation, display_si
         latent_scale=float(latent_scale),
         truncation=_truncation(truncation),
         output_size=int(display_size),
+        upscaler=model_upscaler(store, entry),
         on_progress=lambda done, total: progress((done, total), desc="Sampling"),
     )
     return make_grid(images), [(image, f"seed {seed} · #{i}") for i, image in enumerate(images)]
@@ -81,7 +83,7 @@ def latent_walk(
 ):
     """(GIF path, GIF path) of a looping walk from image #0 of seed_a to image #0 of seed_b."""
     progress(0.05, desc="Loading the generator…")
-    _, generator = store.get(key, task="sample")
+    entry, generator = store.get(key, task="sample")
     seed_a, seed_b = _seed(seed_a), _seed(seed_b)
     images = render_walk(
         generator,
@@ -93,6 +95,7 @@ def latent_walk(
         truncation=_truncation(truncation),
         latent_scale=float(latent_scale),
         output_size=int(display_size),
+        upscaler=model_upscaler(store, entry),
         on_progress=lambda done, total: progress((done, total), desc="Rendering frames"),
     )
     name = f"{key}-walk-{seed_a}-{seed_b}-{interpolation}-{len(images)}f.gif"
