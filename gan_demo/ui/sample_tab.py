@@ -150,7 +150,7 @@ def _layout(store: ModelStore) -> SimpleNamespace:
                 list(DISPLAY_SIZES),
                 value=128,
                 label="Display size (px)",
-                info="Outputs are resized to this side; enlarging adds no detail.",
+                info="Outputs are resized to this side; a model with a learned upscaler sharpens the enlargement.",
             )
             run = gr.Button("Generate", variant="primary")
         with gr.Column(scale=2):
