@@ -32,7 +32,8 @@ from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.imaging import make_grid
 from gan_demo.registry import Registry
-from gan_demo.tasks.sketch import SIBLINGS_ROLE, sketch_options, sketch_to_image
+from gan_demo.specs import SIBLINGS_ROLE
+from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 from gan_demo.training.data import image_names, read_split
 
 

@@ -24,6 +24,7 @@ from gan_demo.cli_io import (
     write_file,
 )
 from gan_demo.settings import Settings
+from gan_demo.specs import SIBLINGS_ROLE, UPSCALER_ROLE
 
 MODEL_HELP = "registry key (see `gan-demo models`) or run folder"
 
@@ -94,13 +95,13 @@ def sample_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from gan_demo.tasks.sample import animation_bytes, model_upscaler, render_walk, sample_images
+    from gan_demo.tasks.sample import animation_bytes, render_walk, sample_images
 
     store = make_store(args.device)
     entry = model_entry(store, args.model, "sample")
     size = args.size or entry.options.output_size
     _, generator = store.get(entry.key)
-    upscaler = model_upscaler(store, entry)
+    upscaler = store.optional(entry, UPSCALER_ROLE)
     common = {"device": store.device, "latent_scale": args.latent_scale, "output_size": size, "upscaler": upscaler}
     if args.walk_to is not None:
         frames = render_walk(
@@ -187,7 +188,7 @@ def sketch_arguments(parser: argparse.ArgumentParser, settings: Settings) -> Non
 
 def run_sketch(args: argparse.Namespace) -> int:
     from gan_demo.edges import check_edge_options, photo_to_sketch
-    from gan_demo.tasks.sketch import sibling_bank, sketch_options, sketch_to_image
+    from gan_demo.tasks.sketch import sketch_options, sketch_to_image
 
     if args.edges:
         check_edge_options(threshold=args.threshold, stroke=args.stroke)  # usage, before any file is read
@@ -195,7 +196,7 @@ def run_sketch(args: argparse.Namespace) -> int:
     entry = model_entry(store, args.model, "sketch")
     inputs = input_files(args.input)
     _, generator = store.get(entry.key)
-    options = sketch_options(entry.options) | {"siblings": sibling_bank(store, entry)}
+    options = sketch_options(entry.options) | {"siblings": store.optional(entry, SIBLINGS_ROLE)}
 
     def convert(image: Image.Image) -> dict[str, Image.Image]:
         if args.edges:

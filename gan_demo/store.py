@@ -98,6 +98,11 @@ class ModelStore:
                     self._loading.pop(cache_key, None)
         return entry, module
 
+    def optional(self, entry: ModelEntry, role: str) -> nn.Module | None:
+        """The entry's network for `role`, or None for a model without one: an optional stage such as a sketch
+        model's sibling bank or a sampler's upscaler."""
+        return self.get(entry.key, role)[1] if role in entry.weights else None
+
     def broken(self, key: str) -> str | None:
         """Why the last load of this entry's weights failed, or None (never tried, or it worked)."""
         with self._lock:

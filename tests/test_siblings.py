@@ -16,8 +16,9 @@ from gan_demo.hub import load_network
 from gan_demo.models import build_module
 from gan_demo.models.sibling_colours import SiblingColours
 from gan_demo.registry import Registry
+from gan_demo.specs import SIBLINGS_ROLE
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sketch import SIBLINGS_ROLE, borrowed_colours, sibling_bank, sketch_to_image
+from gan_demo.tasks.sketch import borrowed_colours, sketch_to_image
 from gan_demo.tensors import from_signed_unit
 from gan_demo.training.siblings import jpeg_bytes
 from gan_demo.ui import sketch_tab
@@ -118,10 +119,10 @@ def test_the_command_adds_a_fitted_bank_that_the_sketch_task_uses(tmp_path):
     registry.add_run(out)
     entry = registry.get("sketch-siblings")
     store = ModelStore(registry, CPU)
-    bank = sibling_bank(store, entry)
+    bank = store.optional(entry, SIBLINGS_ROLE)
     assert isinstance(bank, SiblingColours) and len(bank) == 5
     assert (
-        sibling_bank(store, Registry().get("emoji-sketch")) is None
+        store.optional(Registry().get("emoji-sketch"), SIBLINGS_ROLE) is None
         or "siblings" in Registry().get("emoji-sketch").weights
     )
     generator = load_network(entry, "generator", device=CPU)

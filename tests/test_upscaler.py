@@ -16,7 +16,7 @@ from gan_demo.models.upscaler import Upscaler
 from gan_demo.registry import Registry
 from gan_demo.specs import UPSCALER_ROLE
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sample import model_upscaler, sample_images
+from gan_demo.tasks.sample import sample_images
 from gan_demo.training.upscaler import degrade, fit, l1_against_bicubic, main
 from gan_demo.ui import sample_tab
 from tests.test_training import CPU
@@ -91,8 +91,9 @@ def test_the_command_adds_an_upscaler_that_the_sample_tab_and_task_use(tmp_path)
     registry.add_run(out)
     store = ModelStore(registry, CPU)
     entry, generator = store.get("sampler-up", task="sample")
-    upscaler = model_upscaler(store, entry)
+    upscaler = store.optional(entry, UPSCALER_ROLE)
     assert isinstance(upscaler, Upscaler)
+    assert store.optional(registry.get("emoji-sketch"), UPSCALER_ROLE) is None  # a model without one: bicubic
     common = {"n": 2, "seed": 5, "device": CPU}
     learned = sample_images(generator, output_size=128, upscaler=upscaler, **common)
     plain = sample_images(generator, output_size=128, **common)

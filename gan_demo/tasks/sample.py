@@ -15,7 +15,6 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_demo.specs import UPSCALER_ROLE
 from gan_demo.tensors import from_signed_unit
 
 MAX_SAMPLES = 64
@@ -221,11 +220,6 @@ def render_walk(
         upscaler=upscaler,
         on_progress=on_progress,
     )
-
-
-def model_upscaler(store, entry) -> nn.Module | None:
-    """The learned ×2 upscaler of a sampler (its "upscaler" network), or None for a model without one."""
-    return store.get(entry.key, UPSCALER_ROLE)[1] if UPSCALER_ROLE in entry.weights else None
 
 
 class WalkFolder:

@@ -9,7 +9,7 @@ from PIL import Image, ImageOps
 from torch import nn
 
 from gan_demo.edges import INK_LEVEL, match_stroke_width
-from gan_demo.specs import SIBLINGS_ROLE, SketchOptions
+from gan_demo.specs import SketchOptions
 from gan_demo.tensors import from_signed_unit, to_signed_unit
 
 MIN_INK_PIXELS = 12
@@ -132,11 +132,6 @@ def _translate(generator: nn.Module, batch: torch.Tensor) -> torch.Tensor:
     if pad_bottom or pad_right:  # white (= +1) padding: the background of a sketch
         batch = F.pad(batch, (0, pad_right, 0, pad_bottom), value=1.0)
     return generator(batch)[..., :height, :width]
-
-
-def sibling_bank(store, entry) -> nn.Module | None:
-    """The sibling-colour bank of a sketch model (its "siblings" network), or None for a model without one."""
-    return store.get(entry.key, SIBLINGS_ROLE)[1] if SIBLINGS_ROLE in entry.weights else None
 
 
 def sketch_options(options: SketchOptions) -> dict:

@@ -9,7 +9,7 @@ import gradio as gr
 
 from gan_demo.imaging import make_grid
 from gan_demo.registry import UnknownModel
-from gan_demo.specs import SampleOptions
+from gan_demo.specs import UPSCALER_ROLE, SampleOptions
 from gan_demo.store import ModelStore
 from gan_demo.tasks.sample import (
     INTERPOLATIONS,
@@ -18,7 +18,6 @@ from gan_demo.tasks.sample import (
     SEED_MODULUS,
     WalkFolder,
     check_seed,
-    model_upscaler,
     render_walk,
     sample_images,
 )
@@ -61,7 +60,7 @@ def sample(store: ModelStore, key, seed, n, latent_scale, truncation, display_si
         latent_scale=float(latent_scale),
         truncation=_truncation(truncation),
         output_size=int(display_size),
-        upscaler=model_upscaler(store, entry),
+        upscaler=store.optional(entry, UPSCALER_ROLE),
         on_progress=lambda done, total: progress((done, total), desc="Sampling"),
     )
     return make_grid(images), [(image, f"seed {seed} · #{i}") for i, image in enumerate(images)]
@@ -95,7 +94,7 @@ def latent_walk(
         truncation=_truncation(truncation),
         latent_scale=float(latent_scale),
         output_size=int(display_size),
-        upscaler=model_upscaler(store, entry),
+        upscaler=store.optional(entry, UPSCALER_ROLE),
         on_progress=lambda done, total: progress((done, total), desc="Rendering frames"),
     )
     name = f"{key}-walk-{seed_a}-{seed_b}-{interpolation}-{len(images)}f.gif"

@@ -9,9 +9,9 @@ from PIL import Image
 
 from gan_demo.edges import EDGE_METHODS, photo_to_sketch
 from gan_demo.registry import UnknownModel
-from gan_demo.specs import SketchOptions
+from gan_demo.specs import SIBLINGS_ROLE, SketchOptions
 from gan_demo.store import ModelStore
-from gan_demo.tasks.sketch import borrowed_colours, colour_hint, sibling_bank, sketch_options, sketch_to_image
+from gan_demo.tasks.sketch import borrowed_colours, colour_hint, sketch_options, sketch_to_image
 from gan_demo.ui.common import (
     EXAMPLES_DIR,
     SafeImage,
@@ -38,7 +38,7 @@ def colour(store: ModelStore, key, sketch, progress):
     entry, generator = store.get(key, task="sketch")
     progress(0.6, desc="Colouring…")
     options = entry.options if isinstance(entry.options, SketchOptions) else SketchOptions()
-    siblings = sibling_bank(store, entry)
+    siblings = store.optional(entry, SIBLINGS_ROLE)
     seen, result = sketch_to_image(
         generator, sketch, device=store.device, size=entry.image_size, siblings=siblings, **sketch_options(options)
     )
