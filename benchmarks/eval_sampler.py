@@ -39,6 +39,7 @@ from gan_demo.specs import UPSCALER_ROLE
 from gan_demo.tasks.sample import latent_vectors, render_latents
 from gan_demo.tensors import from_signed_unit
 from gan_demo.training.data import image_names, read_split
+from gan_demo.training.upscaler import reduced_and_enlarged
 
 CPU = torch.device("cpu")
 STYLE = "fluent-modern"
@@ -83,9 +84,7 @@ def reference_rows(
     train = load(STYLE, train_names[::step][:n], 128)
     learned = []
     if upscaler is not None:
-        small = torch.nn.functional.avg_pool2d(to_unit(train) * 2 - 1, 2)  # the box filter of the training data
-        with torch.inference_mode():
-            enlarged = torch.cat([upscaler(batch) for batch in small.split(64)])
+        enlarged = reduced_and_enlarged(upscaler, to_unit(train) * 2 - 1)
         learned = [
             (
                 "real training images via 64 px, learned upscaler",
@@ -128,10 +127,9 @@ def main() -> None:
     network = load_efficientnet_lite0(CPU)
     validation = load(STYLE, validation_names(STYLE), 128)
     real = extract_features(validation, network, device=CPU), to_unit(validation)
-    first = next(iter(runs.values()))  # the references enlarge with the first model's upscaler, if it has one
-    rows = (
-        [] if args.no_references else reference_rows(real, network, args.n, upscaler_of(entry, first and Path(first)))
-    )
+    upscalers = {name: upscaler_of(entry, Path(folder) if folder else None) for name, folder in runs.items()}
+    first = next(iter(upscalers.values()))  # the references enlarge with the first model's upscaler, if it has one
+    rows = [] if args.no_references else reference_rows(real, network, args.n, first)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, folder in runs.items():
         run_entry, explicit = entry, None
@@ -140,7 +138,7 @@ def main() -> None:
             run_entry = dataclasses.replace(entry, architecture=f"{family}_generator", config={})
             explicit = Path(folder) / "generator"
         generator = prepare_for_inference(load_network(run_entry, "generator", device=CPU, explicit=explicit))
-        images = samples(generator, args.n, args.truncation, upscaler_of(entry, Path(folder) if folder else None))
+        images = samples(generator, args.n, args.truncation, upscalers[name])
         rows.append((name, len(images), *scores(real, images, network)))
         slug = name.split(" ")[0].replace("/", "-")
         make_grid(images[:64], columns=8).save(OUT / f"{slug}_samples.png")

@@ -106,6 +106,33 @@ def command_line(prog: str, argv: list[str]) -> str:
     return " ".join([prog, shlex.join(argv)]) if argv else prog
 
 
+def stage_base_record(model: Path, out: Path, *, task: str, what: str) -> dict[str, Any]:
+    """The run.json of `model`, the run a post-hoc stage is added to, which writes `out`: a run folder with a
+    generator, of `task` (`what` names it in the message), and `out` not there yet; else ValueError, whose
+    message the command prints."""
+    record_path = model / RUN_RECORD
+    if not record_path.is_file() or not (model / "generator").is_dir():
+        raise ValueError(f"{model} is not a run folder with a generator")
+    record = json.loads(record_path.read_text())
+    if record.get("model", {}).get("task") != task:
+        raise ValueError(f"{model} is not {what}")
+    if out.exists():
+        raise ValueError(f"{out} exists; choose a new folder")
+    return record
+
+
+def save_added_stage(
+    source: Path, out: Path, role: str, network: nn.Module, record: dict[str, Any], *, architecture: str, block: dict
+) -> None:
+    """save_fitted_run for a stage the run did not have: `role` listed last among the model's roles, with its
+    architecture, and `block` (the command and the fit's figures) recorded under the role's name."""
+    model = record["model"]
+    model["roles"] = [name for name in model["roles"] if name != role] + [role]
+    model.setdefault("role_architectures", {})[role] = architecture
+    record[role] = block
+    save_fitted_run(source, out, role, network, record)
+
+
 def save_fitted_run(source: Path, out: Path, role: str, network: nn.Module, record: dict[str, Any]) -> None:
     """A run fitted after training (a post-hoc stage): `source` copied to `out`, `role` (re)saved as
     `network`, and `record` as its run.json."""

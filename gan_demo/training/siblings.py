@@ -29,14 +29,14 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from gan_demo.entries import RUN_RECORD, entry_from_run
+from gan_demo.entries import entry_from_run
 from gan_demo.hub import load_network
 from gan_demo.metrics import ssim
 from gan_demo.models.sibling_colours import SiblingColours
 from gan_demo.specs import SIBLINGS_ROLE
 from gan_demo.tensors import uint8_to_signed
 from gan_demo.training.data import load_folder, paired_names, read_split
-from gan_demo.training.record import command_line, save_fitted_run
+from gan_demo.training.record import command_line, save_added_stage, stage_base_record
 
 GRID = {  # the blend settings tried (cutoff stays at the module's default)
     "reach": (0.02, 0.04, 0.06, 0.1, 0.15),
@@ -116,16 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(argv if argv is not None else sys.argv[1:])
     args = _parser().parse_args(argv)
     prog = "python -m gan_demo.training.siblings"
-    record_path = args.model / RUN_RECORD
-    if not record_path.is_file() or not (args.model / "generator").is_dir():
-        print(f"{prog}: {args.model} is not a run folder with a generator", file=sys.stderr)
-        return 2
-    record = json.loads(record_path.read_text())
-    if record.get("model", {}).get("task") != "sketch":
-        print(f"{prog}: {args.model} is not a sketch model", file=sys.stderr)
-        return 2
-    if args.out.exists():
-        print(f"{prog}: {args.out} exists; choose a new folder", file=sys.stderr)
+    try:
+        record = stage_base_record(args.model, args.out, task="sketch", what="a sketch model")
+    except ValueError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
         return 2
     if not 1 <= args.quality <= 100:
         print(f"{prog}: --quality must be 1 … 100", file=sys.stderr)
@@ -162,11 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         "grid": scores,
         "seconds": round(time.perf_counter() - began, 1),
     }
-    model = record["model"]
-    model["roles"] = [role for role in model["roles"] if role != SIBLINGS_ROLE] + [SIBLINGS_ROLE]
-    model.setdefault("role_architectures", {})[SIBLINGS_ROLE] = "sibling_colours"
-    record["siblings"] = {"command": command_line(prog, argv), **figures}
-    save_fitted_run(args.model, args.out, SIBLINGS_ROLE, bank, record)
+    block = {"command": command_line(prog, argv), **figures}
+    save_added_stage(args.model, args.out, SIBLINGS_ROLE, bank, record, architecture="sibling_colours", block=block)
     print(json.dumps({k: v for k, v in figures.items() if k != "grid"}))
     return 0
 

@@ -26,12 +26,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_demo.entries import RUN_RECORD
 from gan_demo.models.upscaler import Upscaler
 from gan_demo.specs import UPSCALER_ROLE
 from gan_demo.tensors import uint8_to_signed
 from gan_demo.training.data import image_names, load_folder, read_split
-from gan_demo.training.record import command_line, save_fitted_run
+from gan_demo.training.record import command_line, save_added_stage, stage_base_record
 
 PROG = "python -m gan_demo.training.upscaler"
 WINDOW = 24  # side of the training windows, in small-image pixels
@@ -87,11 +86,17 @@ def fit(large: torch.Tensor, *, steps: int, blur: float, noise: float, seed: int
 
 
 @torch.inference_mode()
+def reduced_and_enlarged(upscaler: Upscaler, large: torch.Tensor) -> torch.Tensor:
+    """Images [N, 3, 2S, 2S] in [-1, 1] reduced by the box filter (as the sampler's training images were) and
+    enlarged again by `upscaler`, in batches: the best a generator of size S with this upscaler can show."""
+    return torch.cat([upscaler(batch) for batch in F.avg_pool2d(large, 2).split(64)])
+
+
+@torch.inference_mode()
 def l1_against_bicubic(upscaler: Upscaler, large: torch.Tensor) -> tuple[float, float]:
     """Mean L1 in [0, 1] of bicubic enlargement and of the upscaler, on clean box reductions of `large`."""
-    small = F.avg_pool2d(large, 2)
-    bicubic = F.interpolate(small, scale_factor=2, mode="bicubic", align_corners=False).clamp(-1, 1)
-    learned = torch.cat([upscaler(batch) for batch in small.split(64)])
+    bicubic = F.interpolate(F.avg_pool2d(large, 2), scale_factor=2, mode="bicubic", align_corners=False).clamp(-1, 1)
+    learned = reduced_and_enlarged(upscaler, large)
     return (bicubic - large).abs().mean().item() / 2, (learned - large).abs().mean().item() / 2
 
 
@@ -111,31 +116,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _refusal(args: argparse.Namespace) -> str | None:
-    """Why these arguments cannot run, or None."""
-    record_path = args.model / RUN_RECORD
-    if not record_path.is_file() or not (args.model / "generator").is_dir():
-        return f"{args.model} is not a run folder with a generator"
-    if json.loads(record_path.read_text()).get("model", {}).get("task") != "sample":
-        return f"{args.model} is not a sampler (task 'sample')"
-    if args.out.exists():
-        return f"{args.out} exists; choose a new folder"
+def _base_record(args: argparse.Namespace) -> dict:
+    """The sampler's run.json; ValueError (the message to print) when these arguments cannot run."""
+    record = stage_base_record(args.model, args.out, task="sample", what="a sampler (task 'sample')")
     if not args.images.is_dir():
-        return f"{args.images} is not a folder of images"
+        raise ValueError(f"{args.images} is not a folder of images")
     if args.steps < 1 or args.blur < 0 or args.noise < 0:
-        return "--steps must be ≥ 1 and --blur, --noise ≥ 0"
-    return None
+        raise ValueError("--steps must be ≥ 1 and --blur, --noise ≥ 0")
+    return record
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(argv if argv is not None else sys.argv[1:])
     args = _parser().parse_args(argv)
-    if (refusal := _refusal(args)) is not None:
-        print(f"{PROG}: {refusal}", file=sys.stderr)
+    try:
+        record = _base_record(args)
+    except ValueError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
-    record = json.loads((args.model / RUN_RECORD).read_text())
     size = int(record["model"]["image_size"])
     names = image_names(args.images, exclude=read_split(args.split))
     if not names:
@@ -155,11 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         "losses_every_100_steps": losses,
         "seconds": round(time.perf_counter() - began, 1),
     }
-    model = record["model"]
-    model["roles"] = [role for role in model["roles"] if role != UPSCALER_ROLE] + [UPSCALER_ROLE]
-    model.setdefault("role_architectures", {})[UPSCALER_ROLE] = "upscaler"
-    record[UPSCALER_ROLE] = {"command": command_line(PROG, argv), **figures}
-    save_fitted_run(args.model, args.out, UPSCALER_ROLE, upscaler, record)
+    block = {"command": command_line(PROG, argv), **figures}
+    save_added_stage(args.model, args.out, UPSCALER_ROLE, upscaler, record, architecture="upscaler", block=block)
     print(json.dumps({k: v for k, v in figures.items() if k != "losses_every_100_steps"}))
     return 0
 
